@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian bookworm machine lacks to build, run and test the
+# service. Idempotent: does nothing when everything is there. Needs root.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  libsqlite3-dev libssl-dev libcurl4-openssl-dev libxxhash-dev libpugixml-dev
+  libspdlog-dev libcli11-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
+  python3 python3-grpcio python3-protobuf
+  nodejs npm sqlite3 openssl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# buf (protobuf linter) comes from the npm registry; kept inside the tree, ignored by git.
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -x "$root/.tools/node_modules/.bin/buf" ]; then
+  echo "install-deps: installing @bufbuild/buf from npm into .tools/"
+  mkdir -p "$root/.tools"
+  npm install --silent --no-audit --no-fund --prefix "$root/.tools" @bufbuild/buf@1 >/dev/null
+fi

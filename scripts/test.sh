@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's second command (and what CI runs): install what is missing,
+# build everything, run every test.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/scripts/install-deps.sh"
+bash "$root/scripts/build.sh"
+cd "$root/build"
+ctest --output-on-failure -j "$(nproc)" --timeout 900

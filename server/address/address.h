@@ -1,0 +1,83 @@
+// Address parsing: turns what a user or a list wrote into a canonical key.
+//
+// Two strings denote the same address exactly when their keys are equal. A key
+// is a family tag byte followed by the payload bytes the chain's own rules
+// define (e.g. the 20-byte account for every EVM chain; version byte + hash for
+// base58check; the witness version + program for segwit). Chain membership is
+// NOT part of the key: an EVM address listed under "ETH" and queried as "BSC"
+// has the same key, and the caller reports both the queried chain and the label
+// the list used. The same holds for a Bitcoin Cash cashaddr and its legacy
+// base58 form, and for a TRON base58 address and its 41-prefixed hex form.
+//
+// All functions are pure (no I/O, no globals that change) and thread-safe.
+#ifndef SCREENING_ADDRESS_ADDRESS_H_
+#define SCREENING_ADDRESS_ADDRESS_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace screening::address {
+
+// The first byte of every key.
+enum class Family : char {
+  kUnparsed = 'U',     // not a valid address: key = tag + the exact trimmed text
+  kEvm = 'E',          // 20-byte account
+  kBase58Check = 'B',  // Bitcoin-family base58check: version bytes + hash
+  kSegwit = 'W',       // bech32/bech32m: hrp + witness version + program
+  kTron = 'T',         // 21 bytes, 0x41 + account
+  kXrp = 'X',          // XRP classic address payload
+  kMonero = 'M',       // network + public spend key + public view key
+  kSolana = 'S',       // 32-byte public key
+  kBnbBeacon = 'N',    // BNB Beacon chain bech32 "bnb1"
+};
+
+struct ParsedAddress {
+  // Family tag + payload; equal keys == same address.
+  std::string key;
+  // Canonical display form: EIP-55 case for EVM, lowercase bech32, cashaddr
+  // with its prefix, base58 as is.
+  std::string normalized;
+  // The chain family name: "EVM", "BTC", "BCH", "LTC", "TRX", "XMR", ...
+  // (for a string that fits several, the first of `candidate_chains`).
+  std::string chain;
+  // Every chain whose rules accept this string, e.g. {"BTC","BCH","BSV"} for a
+  // "1..." base58check address. With a hint, only the hinted chain.
+  std::vector<std::string> candidate_chains;
+  // Human-readable format name: "p2pkh", "p2sh", "p2wpkh", "p2tr", "eip55",
+  // "cashaddr-p2pkh", "tron-base58", "monero-integrated", ...
+  std::string format;
+};
+
+// Longest input accepted at all (OFAC's own field limit).
+inline constexpr size_t kMaxAddressLength = 256;
+
+// Parses `text`. Surrounding ASCII whitespace is ignored; anything else that
+// deviates from the chain's rules (inner spaces, non-ASCII, wrong checksum,
+// wrong length, mixed-case bech32, bad EIP-55 mixed case) is an error.
+//
+// `chain_hint` may be empty (detect from the format), a chain code ("BTC",
+// "ETH", "TRX", "BCH", ...) or an OFAC asset label that names a token rather
+// than a chain ("USDT", "USDC", "XBT"). A hint the format contradicts is an
+// error that says so. Returns InvalidArgument with a reason a person can read.
+absl::StatusOr<ParsedAddress> Parse(std::string_view text, std::string_view chain_hint = {});
+
+// The key under which a string that is not a valid address is listed and
+// looked up: the unparsed family tag + the text with surrounding whitespace
+// removed, compared exactly.
+std::string UnparsedKey(std::string_view text);
+
+// `text` without surrounding ASCII whitespace.
+std::string_view TrimWhitespace(std::string_view text);
+
+// The chain family name of a key ("EVM", "BTC", ...), or "" for an unparsed key.
+std::string ChainOfKey(std::string_view key);
+
+// True when `label` is a chain code or asset label this layer knows.
+bool IsKnownChainOrAsset(std::string_view label);
+
+}  // namespace screening::address
+
+#endif  // SCREENING_ADDRESS_ADDRESS_H_

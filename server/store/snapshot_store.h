@@ -1,0 +1,131 @@
+// The durable index: immutable list snapshots in one SQLite file.
+//
+// A listing row is stored once and carries the sequence numbers of the
+// snapshot that added it and of the one that removed it, so every snapshot,
+// the diff between two of them and an address's listing history are all
+// plain queries, and writing a new snapshot never disturbs readers of the old
+// one. A snapshot is written in one transaction: it either exists completely
+// (with its persisted filter) or not at all.
+//
+// Thread-safe: writes are serialized internally; FindListings uses a pool of
+// read-only connections and may be called from any number of threads.
+#ifndef SCREENING_STORE_SNAPSHOT_STORE_H_
+#define SCREENING_STORE_SNAPSHOT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "model/listing.h"
+
+namespace screening::store {
+
+// A listing with the canonical key its address parsed to (address::Parse, or
+// address::UnparsedKey for a string that is not a valid address).
+struct KeyedListing {
+  model::Listing listing;
+  std::string key;
+  std::string listed_chain;  // "EVM", "BTC", ...; empty for unparsed entries
+};
+
+struct StoredListing {
+  int64_t listing_id = 0;
+  KeyedListing keyed;
+};
+
+struct SnapshotInfo {
+  int64_t seq = 0;           // internal, increasing
+  std::string id;            // SHA-256 hex over the sorted canonical entries
+  std::string created_at;    // RFC 3339 UTC
+  std::string published;     // newest source publication date
+  int64_t entry_count = 0;
+  int64_t unparsed_entry_count = 0;
+  int64_t key_count = 0;
+  std::vector<model::SourceReport> sources;
+  std::vector<std::pair<std::string, int64_t>> chain_counts;  // listed_chain -> entries
+  std::string filter;        // serialized filter::BloomFilter
+  double filter_bits_per_key = 0;
+};
+
+struct NewSnapshot {
+  std::string id;
+  std::string published;
+  std::vector<model::SourceReport> sources;
+  std::vector<KeyedListing> listings;
+  std::vector<model::EntityListing> entities;
+  std::string filter;
+  double filter_bits_per_key = 0;
+};
+
+struct WriteResult {
+  SnapshotInfo snapshot;
+  bool created = false;       // false: identical to the current snapshot, nothing written
+  int64_t added_count = 0;
+  int64_t removed_count = 0;
+};
+
+struct SnapshotDiff {
+  std::string snapshot_id;
+  std::string previous_snapshot_id;
+  std::string created_at;
+  std::vector<StoredListing> added;
+  std::vector<StoredListing> removed;
+};
+
+// When a listing of a key entered or left the lists.
+struct HistoryEvent {
+  StoredListing listing;
+  std::string listed_in_snapshot;     // id of the snapshot that added it
+  std::string listed_at;              // its created_at
+  std::string delisted_in_snapshot;   // empty while still listed
+  std::string delisted_at;
+};
+
+class SnapshotStore {
+ public:
+  // Opens or creates the database and applies the embedded migrations in order.
+  // A database whose schema is newer than this binary is refused
+  // (FailedPrecondition, saying both versions).
+  static absl::StatusOr<std::unique_ptr<SnapshotStore>> Open(const std::string& path);
+  virtual ~SnapshotStore() = default;
+
+  // The newest complete snapshot; NotFound when there is none.
+  virtual absl::StatusOr<SnapshotInfo> CurrentSnapshot() = 0;
+  virtual absl::StatusOr<SnapshotInfo> SnapshotById(std::string_view id) = 0;
+
+  // Writes `snapshot` as the new current one in one transaction, recording its
+  // diff against the current one. When its id equals the current id nothing is
+  // written and `created` is false.
+  virtual absl::StatusOr<WriteResult> WriteSnapshot(const NewSnapshot& snapshot) = 0;
+
+  // The listings of snapshot `seq` under `key` (the hot path after a filter hit).
+  virtual absl::StatusOr<std::vector<StoredListing>> FindListings(int64_t seq, std::string_view key) = 0;
+
+  // Every key of snapshot `seq` (to rebuild a filter).
+  virtual absl::StatusOr<std::vector<std::string>> Keys(int64_t seq) = 0;
+
+  // The listings added and removed by each snapshot created after
+  // `since_snapshot_id` (all snapshots when empty), oldest first. NotFound for
+  // an unknown id.
+  virtual absl::StatusOr<std::vector<SnapshotDiff>> DiffsSince(std::string_view since_snapshot_id) = 0;
+
+  // Every listing ever stored under `key`, with when it was listed and delisted.
+  virtual absl::StatusOr<std::vector<HistoryEvent>> History(std::string_view key) = 0;
+
+  // Refresh bookkeeping for staleness and GetSnapshot: the time of the last
+  // successful refresh (even one that changed nothing) and the last error.
+  virtual absl::Status RecordRefresh(std::string_view finished_at, std::string_view error) = 0;
+  virtual absl::StatusOr<std::pair<std::string, std::string>> LastRefresh() = 0;  // (last_ok_at, last_error)
+
+  // The schema version this database is at.
+  virtual absl::StatusOr<int> SchemaVersion() = 0;
+};
+
+}  // namespace screening::store
+
+#endif  // SCREENING_STORE_SNAPSHOT_STORE_H_
