@@ -1,0 +1,121 @@
+#include "lists/importer.h"
+
+#include <openssl/evp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "lists/fetch.h"
+#include "lists/formats.h"
+#include "lists/text_checks.h"
+
+namespace screening::lists {
+namespace {
+
+// Formats without a date per entry take the file's publication date.
+void FillPublished(ImportedSource* source) {
+  for (model::Listing& listing : source->listings) {
+    if (listing.published.empty()) listing.published = source->report.published;
+  }
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * length);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
+}
+
+absl::StatusOr<ImportedSource> ImportSource(const SourceSpec& spec, std::string_view bytes,
+                                            std::string_view comments_bytes) {
+  const std::string what = absl::StrCat(spec.format, " source \"", spec.id, "\"");
+  if (absl::Status status = CheckUtf8Text(bytes, what); !status.ok()) return status;
+
+  ImportedSource out;
+  out.report.source_id = spec.id;
+  out.report.list_id = spec.list_id;
+  out.report.list_kind = spec.list_kind;
+  out.report.format = spec.format;
+  out.report.location = spec.location;
+
+  absl::Status status;
+  const std::string_view text = StripTextMarkers(bytes);
+  if (spec.format == "listing-csv") {
+    status = ImportListingCsv(spec, text, &out);
+  } else if (spec.format == "ofac-sdn-csv") {
+    const std::string comments_what = absl::StrCat(what, " comments (sdn_comments.csv)");
+    // An empty sdn_comments.csv is legal in principle but never published; an
+    // empty download of it would silently cut addresses, so it is refused too.
+    if (status = CheckUtf8Text(comments_bytes, comments_what); !status.ok()) return status;
+    status = ImportOfacSdnCsv(spec, text, StripTextMarkers(comments_bytes), &out);
+  } else if (spec.format == "ofac-sdn-xml") {
+    status = ImportOfacSdnXml(spec, text, &out);
+  } else if (spec.format == "ofac-advanced-xml") {
+    status = ImportOfacAdvancedXml(spec, text, &out);
+  } else if (spec.format == "un-consolidated-xml") {
+    status = ImportUnConsolidatedXml(spec, text, &out);
+  } else if (spec.format == "csl-csv") {
+    status = ImportCslCsv(spec, text, &out);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("source \"", spec.id, "\": unknown format \"", spec.format, "\""));
+  }
+  if (!status.ok()) return status;
+
+  out.report.entry_count = static_cast<int64_t>(out.listings.size() + out.entities.size());
+  if (out.report.entry_count == 0) {
+    // A download that parses but holds nothing must not empty a list.
+    return absl::InvalidArgumentError(absl::StrCat(what, ": no entries at all; refusing an empty list"));
+  }
+  if (!out.report.published.empty() && !IsIsoDate(out.report.published)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": bad publication date \"", out.report.published, "\""));
+  }
+  FillPublished(&out);
+  return out;
+}
+
+absl::StatusOr<ImportedSource> LoadSource(const SourceSpec& spec, absl::Duration timeout) {
+  absl::StatusOr<std::string> bytes = FetchBytes(spec.location, timeout);
+  if (!bytes.ok()) return bytes.status();
+  const std::string sha256 = Sha256Hex(*bytes);
+  if (!spec.sha256.empty() && spec.sha256 != sha256) {
+    return absl::FailedPreconditionError(absl::StrCat("source \"", spec.id, "\": ", spec.location, " has SHA-256 ",
+                                                      sha256, " but the sources file pins ", spec.sha256,
+                                                      "; refused"));
+  }
+  std::string comments;
+  if (!spec.comments_location.empty()) {
+    absl::StatusOr<std::string> fetched = FetchBytes(spec.comments_location, timeout);
+    if (!fetched.ok()) return fetched.status();
+    comments = std::move(*fetched);
+  }
+  absl::StatusOr<ImportedSource> imported = ImportSource(spec, *bytes, comments);
+  if (!imported.ok()) return imported.status();
+  imported->report.location = spec.location;
+  imported->report.sha256 = sha256;
+  if (imported->report.published.empty()) {
+    if (IsUrl(spec.location)) {
+      imported->report.published = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+      imported->report.warnings.push_back(
+          "the format carries no publication date: published is the date it was fetched (UTC)");
+    } else {
+      absl::StatusOr<std::string> date = FileModificationDate(spec.location);
+      if (!date.ok()) return date.status();
+      imported->report.published = *date;
+      imported->report.warnings.push_back(
+          "the format carries no publication date: published is the file's modification date");
+    }
+    FillPublished(&*imported);
+  }
+  return imported;
+}
+
+}  // namespace screening::lists
