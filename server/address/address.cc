@@ -1,0 +1,306 @@
+// The registry: input hygiene, format detection, dispatch to the family
+// parsers, and chain hints.
+#include "address/address.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "address/base58.h"
+#include "address/families.h"
+
+namespace screening::address {
+namespace {
+
+using internal::ChainList;
+using internal::Match;
+
+// A hint label: a chain code or alias (resolving to one chain), or an asset
+// that lives on several chains.
+struct Label {
+  std::string_view label;
+  ChainList chains;  // one entry for a chain; the asset's chains, most likely first, for a token
+};
+
+constexpr std::string_view kBtc[] = {"BTC"};
+constexpr std::string_view kBch[] = {"BCH"};
+constexpr std::string_view kBsv[] = {"BSV"};
+constexpr std::string_view kLtc[] = {"LTC"};
+constexpr std::string_view kDoge[] = {"DOGE"};
+constexpr std::string_view kDash[] = {"DASH"};
+constexpr std::string_view kBtg[] = {"BTG"};
+constexpr std::string_view kXvg[] = {"XVG"};
+constexpr std::string_view kZec[] = {"ZEC"};
+constexpr std::string_view kEvm[] = {"EVM"};
+constexpr std::string_view kEth[] = {"ETH"};
+constexpr std::string_view kEtc[] = {"ETC"};
+constexpr std::string_view kBsc[] = {"BSC"};
+constexpr std::string_view kArb[] = {"ARB"};
+constexpr std::string_view kPolygon[] = {"POLYGON"};
+constexpr std::string_view kOp[] = {"OP"};
+constexpr std::string_view kBase[] = {"BASE"};
+constexpr std::string_view kAvax[] = {"AVAX"};
+constexpr std::string_view kFtm[] = {"FTM"};
+constexpr std::string_view kGnosis[] = {"GNOSIS"};
+constexpr std::string_view kLinea[] = {"LINEA"};
+constexpr std::string_view kZksync[] = {"ZKSYNC"};
+constexpr std::string_view kTrx[] = {"TRX"};
+constexpr std::string_view kXrp[] = {"XRP"};
+constexpr std::string_view kXmr[] = {"XMR"};
+constexpr std::string_view kSol[] = {"SOL"};
+// OFAC's "BNB" entries are BNB Beacon Chain addresses; people also say BNB
+// for BNB Smart Chain, so a 0x address under "BNB" is read as BSC.
+constexpr std::string_view kBnb[] = {"BNB", "BSC"};
+// Tokens: Tether on TRON, Ethereum and its EVM peers, Omni (Bitcoin base58)
+// and Solana; USD Coin on EVM chains, TRON and Solana.
+constexpr std::string_view kUsdt[] = {"TRX", "ETH", "BSC", "POLYGON", "ARB", "AVAX", "OP", "BTC", "SOL"};
+constexpr std::string_view kUsdc[] = {"ETH", "BASE", "ARB", "POLYGON", "OP", "AVAX", "BSC", "SOL", "TRX"};
+
+const Label kLabels[] = {
+    {"BTC", kBtc},         {"XBT", kBtc},        {"BITCOIN", kBtc},      {"BCH", kBch},
+    {"BITCOINCASH", kBch}, {"BSV", kBsv},        {"BITCOINSV", kBsv},    {"LTC", kLtc},
+    {"LITECOIN", kLtc},    {"DOGE", kDoge},      {"DOGECOIN", kDoge},    {"DASH", kDash},
+    {"BTG", kBtg},         {"BITCOINGOLD", kBtg}, {"XVG", kXvg},         {"VERGE", kXvg},
+    {"ZEC", kZec},         {"ZCASH", kZec},      {"EVM", kEvm},          {"ETH", kEth},
+    {"ETHEREUM", kEth},    {"ERC20", kEth},      {"ETC", kEtc},          {"BSC", kBsc},
+    {"BEP20", kBsc},       {"ARB", kArb},        {"ARBITRUM", kArb},     {"POLYGON", kPolygon},
+    {"MATIC", kPolygon},   {"POL", kPolygon},    {"OP", kOp},            {"OPTIMISM", kOp},
+    {"BASE", kBase},       {"AVAX", kAvax},      {"AVALANCHE", kAvax},   {"FTM", kFtm},
+    {"FANTOM", kFtm},      {"GNOSIS", kGnosis},  {"LINEA", kLinea},      {"ZKSYNC", kZksync},
+    {"TRX", kTrx},         {"TRON", kTrx},       {"TRC20", kTrx},        {"XRP", kXrp},
+    {"RIPPLE", kXrp},      {"XMR", kXmr},        {"MONERO", kXmr},       {"SOL", kSol},
+    {"SOLANA", kSol},      {"BNB", kBnb},        {"USDT", kUsdt},        {"USDC", kUsdc},
+};
+
+constexpr size_t kMaxLabelLength = 16;
+
+// The label `hint` names (case-insensitive), or nullptr.
+const Label* FindLabel(std::string_view hint) {
+  if (hint.empty() || hint.size() > kMaxLabelLength) return nullptr;
+  char upper[kMaxLabelLength];
+  for (size_t i = 0; i < hint.size(); ++i) upper[i] = absl::ascii_toupper(static_cast<unsigned char>(hint[i]));
+  const std::string_view wanted(upper, hint.size());
+  for (const Label& label : kLabels) {
+    if (label.label == wanted) return &label;
+  }
+  return nullptr;
+}
+
+inline bool IsAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
+
+// Rejects anything but printable ASCII, saying what and where.
+absl::Status CheckCharacters(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c > 0x20 && c < 0x7f) continue;
+    if (c == ' ' || IsAsciiSpace(static_cast<char>(c))) {
+      return absl::InvalidArgumentError(absl::StrCat("address contains whitespace at position ", i));
+    }
+    if (c >= 0x80) {
+      return absl::InvalidArgumentError(absl::StrCat("address contains a non-ASCII byte 0x", absl::Hex(c, absl::kZeroPad2),
+                                                     " at position ", i,
+                                                     " (a zero-width, look-alike or other Unicode character)"));
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("address contains control character 0x", absl::Hex(c, absl::kZeroPad2), " at position ", i));
+  }
+  return absl::OkStatus();
+}
+
+bool StartsWithIgnoreCase(std::string_view text, std::string_view lower_prefix) {
+  if (text.size() < lower_prefix.size()) return false;
+  for (size_t i = 0; i < lower_prefix.size(); ++i) {
+    if (absl::ascii_tolower(static_cast<unsigned char>(text[i])) != lower_prefix[i]) return false;
+  }
+  return true;
+}
+
+bool AllHex(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); });
+}
+
+// The bech32/cashaddr data characters, either case.
+bool AllBech32Chars(std::string_view text) {
+  static constexpr std::string_view kCharset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return kCharset.find(absl::ascii_tolower(static_cast<unsigned char>(c))) != std::string_view::npos;
+  });
+}
+
+bool AllBase58Chars(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return internal::Base58DigitValue(internal::Base58Alphabet::kBitcoin, static_cast<unsigned char>(c)) >= 0;
+  });
+}
+
+// Plain base58 in Bitcoin's alphabet: base58check (Bitcoin family, TRON) by
+// its 25- or 26-byte length, Solana by its 32.
+absl::StatusOr<Match> ParseBase58(std::string_view text) {
+  uint8_t bytes[64];
+  size_t len = 0;
+  if (absl::Status s = internal::Base58Decode(text, internal::Base58Alphabet::kBitcoin, bytes, sizeof(bytes), &len);
+      !s.ok()) {
+    if (AllBase58Chars(text)) {
+      return absl::InvalidArgumentError("not a recognised address format (base58 value too long)");
+    }
+    return absl::InvalidArgumentError(absl::StrCat("not a recognised address format: ", s.message()));
+  }
+  if (len == 32) return internal::SolanaFromBytes(bytes, text);
+  if (len == 25 || len == 26) {
+    size_t payload_len = 0;
+    if (absl::Status s = internal::Base58CheckDecode(text, internal::Base58Alphabet::kBitcoin, 21, 22, bytes,
+                                                     &payload_len);
+        !s.ok()) {
+      return s;
+    }
+    if (payload_len == 21 && bytes[0] == internal::kTronVersion) return internal::TronFromPayload(bytes, text);
+    return internal::Base58CheckFromPayload(bytes, payload_len, text);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "not a recognised address format: base58 text of ", len,
+      " bytes (base58check addresses have 25 or 26, Solana 32)"));
+}
+
+// A parser for the format `text` looks like, with plain base58 as the second
+// opinion when that format's rules reject it.
+absl::StatusOr<Match> Detect(std::string_view text) {
+  if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) return internal::ParseEvm(text);
+  if (text.size() == 42 && text[0] == '4' && text[1] == '1' && AllHex(text)) return internal::ParseTronHex(text);
+  if (text.find(':') != std::string_view::npos) return internal::ParseCashAddr(text);
+  if (text.size() == 64 && AllHex(text)) {
+    return absl::InvalidArgumentError(
+        "64 hex digits are a transaction hash or a key, not an address of any supported chain");
+  }
+
+  absl::StatusOr<Match> primary;
+  if (StartsWithIgnoreCase(text, "bc1") || StartsWithIgnoreCase(text, "ltc1")) {
+    primary = internal::ParseSegwit(text);
+  } else if (StartsWithIgnoreCase(text, "bnb1")) {
+    primary = internal::ParseBnbBeacon(text);
+  } else if (text.size() >= 42 && (text[0] == 'q' || text[0] == 'p' || text[0] == 'Q' || text[0] == 'P') &&
+             AllBech32Chars(text)) {
+    primary = internal::ParseCashAddr(text);
+  } else if (text[0] == 'r') {
+    primary = internal::ParseXrp(text);
+  } else if ((text.size() == 95 || text.size() == 106) && (text[0] == '4' || text[0] == '8')) {
+    primary = internal::ParseMonero(text);
+  } else {
+    return ParseBase58(text);
+  }
+  if (primary.ok() || !AllBase58Chars(text)) return primary;
+  absl::StatusOr<Match> second = ParseBase58(text);
+  return second.ok() ? std::move(second) : std::move(primary);
+}
+
+std::string_view FirstOr(ChainList chains, std::string_view fallback) {
+  return chains.empty() ? fallback : chains.front();
+}
+
+}  // namespace
+
+std::string_view TrimWhitespace(std::string_view text) {
+  size_t begin = 0;
+  size_t end = text.size();
+  while (begin < end && IsAsciiSpace(text[begin])) ++begin;
+  while (end > begin && IsAsciiSpace(text[end - 1])) --end;
+  return text.substr(begin, end - begin);
+}
+
+std::string UnparsedKey(std::string_view text) {
+  const std::string_view trimmed = TrimWhitespace(text);
+  std::string key;
+  key.reserve(1 + trimmed.size());
+  key.push_back(static_cast<char>(Family::kUnparsed));
+  key.append(trimmed.data(), trimmed.size());
+  return key;
+}
+
+bool IsKnownChainOrAsset(std::string_view label) { return FindLabel(TrimWhitespace(label)) != nullptr; }
+
+absl::StatusOr<ParsedAddress> Parse(std::string_view text, std::string_view chain_hint) {
+  const std::string_view trimmed = TrimWhitespace(text);
+  if (trimmed.size() > kMaxAddressLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("address is ", trimmed.size(), " characters long; at most ", kMaxAddressLength, " accepted"));
+  }
+  if (trimmed.empty()) return absl::InvalidArgumentError("empty address");
+  if (absl::Status s = CheckCharacters(trimmed); !s.ok()) return s;
+
+  const std::string_view hint = TrimWhitespace(chain_hint);
+  const Label* label = nullptr;
+  if (!hint.empty()) {
+    label = FindLabel(hint);
+    if (label == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown chain '", std::string(hint.substr(0, 32)), "'"));
+    }
+  }
+
+  absl::StatusOr<Match> match = Detect(trimmed);
+  if (!match.ok()) return match.status();
+
+  ParsedAddress result;
+  if (label == nullptr) {
+    result.candidate_chains.assign(match->chains.begin(), match->chains.end());
+  } else {
+    for (std::string_view chain : label->chains) {
+      if (std::find(match->chains.begin(), match->chains.end(), chain) != match->chains.end()) {
+        result.candidate_chains.emplace_back(chain);
+      }
+    }
+    if (result.candidate_chains.empty()) {
+      std::string upper(hint);
+      absl::AsciiStrToUpper(&upper);
+      return absl::InvalidArgumentError(absl::StrCat("address is ", std::string(match->description), ", not ", upper.substr(0, 32), " (it fits ",
+                       absl::StrJoin(match->chains, ", ",
+                                     [](std::string* out, std::string_view chain) {
+                                       out->append(chain.data(), chain.size());
+                                     }),
+                       ")"));
+    }
+  }
+  result.chain = result.candidate_chains.front();
+  result.key = std::move(match->key);
+  result.normalized = std::move(match->normalized);
+  result.format.assign(match->format.data(), match->format.size());
+  return result;
+}
+
+std::string ChainOfKey(std::string_view key) {
+  if (key.empty()) return "";
+  switch (static_cast<Family>(key[0])) {
+    case Family::kEvm:
+      return "EVM";
+    case Family::kTron:
+      return "TRX";
+    case Family::kXrp:
+      return "XRP";
+    case Family::kMonero:
+      return "XMR";
+    case Family::kSolana:
+      return "SOL";
+    case Family::kBnbBeacon:
+      return "BNB";
+    case Family::kBase58Check: {
+      if (key.size() < 2) return "";
+      // Only Bitcoin Cash has longer hashes (P2SH32 cashaddr).
+      if (key.size() != 22 && key.size() != 23) return "BCH";
+      const auto* version = reinterpret_cast<const uint8_t*>(key.data() + 1);
+      return std::string(FirstOr(internal::ChainsOfBase58Version(version, key.size() - 21), ""));
+    }
+    case Family::kSegwit: {
+      if (key.size() < 2) return "";
+      const std::string_view hrp = key.substr(2, static_cast<uint8_t>(key[1]));
+      if (hrp == "bc") return "BTC";
+      if (hrp == "ltc") return "LTC";
+      return "";
+    }
+    case Family::kUnparsed:
+    default:
+      return "";
+  }
+}
+
+}  // namespace screening::address

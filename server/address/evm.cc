@@ -1,0 +1,94 @@
+// EVM accounts: "0x" + 40 hex digits; mixed case must be the EIP-55 checksum.
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "address/families.h"
+#include "address/keccak.h"
+
+namespace screening::address::internal {
+namespace {
+
+constexpr std::string_view kEvmChains[] = {"EVM", "ETH", "ETC", "BSC", "ARB", "POLYGON", "OP",
+                                           "BASE", "AVAX", "FTM", "GNOSIS", "LINEA", "ZKSYNC"};
+constexpr char kLowerHex[] = "0123456789abcdef";
+
+// Hex digit value, or -1.
+inline int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Writes "0x" + EIP-55 hex of `account` into out[0, 42).
+void WriteEip55(const uint8_t account[20], char out[42]) {
+  char lower[40];
+  for (int i = 0; i < 20; ++i) {
+    lower[2 * i] = kLowerHex[account[i] >> 4];
+    lower[2 * i + 1] = kLowerHex[account[i] & 0xf];
+  }
+  uint8_t hash[kKeccak256Size];
+  Keccak256(reinterpret_cast<const uint8_t*>(lower), sizeof(lower), hash);
+  out[0] = '0';
+  out[1] = 'x';
+  for (int i = 0; i < 40; ++i) {
+    const int nibble = (i % 2 == 0) ? hash[i / 2] >> 4 : hash[i / 2] & 0xf;
+    char c = lower[i];
+    if (c >= 'a' && nibble >= 8) c = static_cast<char>(c - 'a' + 'A');
+    out[2 + i] = c;
+  }
+}
+
+}  // namespace
+
+std::string Eip55(const uint8_t account[20]) {
+  char text[42];
+  WriteEip55(account, text);
+  return std::string(text, sizeof(text));
+}
+
+absl::StatusOr<Match> ParseEvm(std::string_view text) {
+  if (text.size() < 2 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
+    return absl::InvalidArgumentError("EVM address must start with 0x");
+  }
+  if (text[1] == 'X') return absl::InvalidArgumentError("EVM address prefix must be a lowercase 0x, not 0X");
+  if (text.size() != 42) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EVM address must be 0x + 40 hex digits, got ", text.size() - 2, " characters after 0x"));
+  }
+  uint8_t account[20];
+  bool has_upper = false;
+  bool has_lower = false;
+  for (size_t i = 0; i < 40; ++i) {
+    const char c = text[2 + i];
+    const int v = HexValue(c);
+    if (v < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("EVM address has a non-hex character '", std::string(1, c), "' at position ", 2 + i));
+    }
+    has_upper |= (c >= 'A' && c <= 'F');
+    has_lower |= (c >= 'a' && c <= 'f');
+    if (i % 2 == 0) {
+      account[i / 2] = static_cast<uint8_t>(v << 4);
+    } else {
+      account[i / 2] |= static_cast<uint8_t>(v);
+    }
+  }
+  Match match;
+  match.normalized.resize(42);
+  WriteEip55(account, match.normalized.data());
+  if (has_upper && has_lower && std::memcmp(match.normalized.data(), text.data(), 42) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EIP-55 checksum mismatch: mixed-case EVM address must be written ", match.normalized));
+  }
+  match.key.reserve(21);
+  match.key.push_back('E');
+  match.key.append(reinterpret_cast<const char*>(account), 20);
+  match.format = (has_upper && has_lower) ? "eip55" : has_upper ? "hex-uppercase" : "hex-lowercase";
+  match.chains = kEvmChains;
+  match.description = "an EVM address";
+  return match;
+}
+
+}  // namespace screening::address::internal

@@ -1,0 +1,128 @@
+#include "address/keccak.h"
+
+#include <cstring>
+
+namespace screening::address::internal {
+namespace {
+
+constexpr uint64_t kRoundConstants[24] = {
+    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL,
+    0x8000000080008000ULL, 0x000000000000808bULL, 0x0000000080000001ULL,
+    0x8000000080008081ULL, 0x8000000000008009ULL, 0x000000000000008aULL,
+    0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
+    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL,
+    0x8000000000008003ULL, 0x8000000000008002ULL, 0x8000000000000080ULL,
+    0x000000000000800aULL, 0x800000008000000aULL, 0x8000000080008081ULL,
+    0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
+};
+
+inline uint64_t Rotl(uint64_t x, int n) { return n == 0 ? x : (x << n) | (x >> (64 - n)); }
+
+// Keccak-f[1600] with the 25 lanes held in locals so the compiler keeps them in
+// registers; every index below is a compile-time constant (lane x + 5y).
+void KeccakF1600(uint64_t s[25]) {
+  uint64_t a00 = s[0], a01 = s[1], a02 = s[2], a03 = s[3], a04 = s[4];
+  uint64_t a05 = s[5], a06 = s[6], a07 = s[7], a08 = s[8], a09 = s[9];
+  uint64_t a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14];
+  uint64_t a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19];
+  uint64_t a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
+  for (int round = 0; round < 24; ++round) {
+    // theta
+    const uint64_t c0 = a00 ^ a05 ^ a10 ^ a15 ^ a20;
+    const uint64_t c1 = a01 ^ a06 ^ a11 ^ a16 ^ a21;
+    const uint64_t c2 = a02 ^ a07 ^ a12 ^ a17 ^ a22;
+    const uint64_t c3 = a03 ^ a08 ^ a13 ^ a18 ^ a23;
+    const uint64_t c4 = a04 ^ a09 ^ a14 ^ a19 ^ a24;
+    const uint64_t d0 = c4 ^ Rotl(c1, 1);
+    const uint64_t d1 = c0 ^ Rotl(c2, 1);
+    const uint64_t d2 = c1 ^ Rotl(c3, 1);
+    const uint64_t d3 = c2 ^ Rotl(c4, 1);
+    const uint64_t d4 = c3 ^ Rotl(c0, 1);
+    // rho + pi: b[y, 2x+3y] = rot(a[x, y] ^ d[x], r[x, y])
+    const uint64_t b00 = a00 ^ d0;
+    const uint64_t b10 = Rotl(a01 ^ d1, 1);
+    const uint64_t b20 = Rotl(a02 ^ d2, 62);
+    const uint64_t b05 = Rotl(a03 ^ d3, 28);
+    const uint64_t b15 = Rotl(a04 ^ d4, 27);
+    const uint64_t b16 = Rotl(a05 ^ d0, 36);
+    const uint64_t b01 = Rotl(a06 ^ d1, 44);
+    const uint64_t b11 = Rotl(a07 ^ d2, 6);
+    const uint64_t b21 = Rotl(a08 ^ d3, 55);
+    const uint64_t b06 = Rotl(a09 ^ d4, 20);
+    const uint64_t b07 = Rotl(a10 ^ d0, 3);
+    const uint64_t b17 = Rotl(a11 ^ d1, 10);
+    const uint64_t b02 = Rotl(a12 ^ d2, 43);
+    const uint64_t b12 = Rotl(a13 ^ d3, 25);
+    const uint64_t b22 = Rotl(a14 ^ d4, 39);
+    const uint64_t b23 = Rotl(a15 ^ d0, 41);
+    const uint64_t b08 = Rotl(a16 ^ d1, 45);
+    const uint64_t b18 = Rotl(a17 ^ d2, 15);
+    const uint64_t b03 = Rotl(a18 ^ d3, 21);
+    const uint64_t b13 = Rotl(a19 ^ d4, 8);
+    const uint64_t b14 = Rotl(a20 ^ d0, 18);
+    const uint64_t b24 = Rotl(a21 ^ d1, 2);
+    const uint64_t b09 = Rotl(a22 ^ d2, 61);
+    const uint64_t b19 = Rotl(a23 ^ d3, 56);
+    const uint64_t b04 = Rotl(a24 ^ d4, 14);
+    // chi + iota
+    a00 = b00 ^ (~b01 & b02) ^ kRoundConstants[round];
+    a01 = b01 ^ (~b02 & b03);
+    a02 = b02 ^ (~b03 & b04);
+    a03 = b03 ^ (~b04 & b00);
+    a04 = b04 ^ (~b00 & b01);
+    a05 = b05 ^ (~b06 & b07);
+    a06 = b06 ^ (~b07 & b08);
+    a07 = b07 ^ (~b08 & b09);
+    a08 = b08 ^ (~b09 & b05);
+    a09 = b09 ^ (~b05 & b06);
+    a10 = b10 ^ (~b11 & b12);
+    a11 = b11 ^ (~b12 & b13);
+    a12 = b12 ^ (~b13 & b14);
+    a13 = b13 ^ (~b14 & b10);
+    a14 = b14 ^ (~b10 & b11);
+    a15 = b15 ^ (~b16 & b17);
+    a16 = b16 ^ (~b17 & b18);
+    a17 = b17 ^ (~b18 & b19);
+    a18 = b18 ^ (~b19 & b15);
+    a19 = b19 ^ (~b15 & b16);
+    a20 = b20 ^ (~b21 & b22);
+    a21 = b21 ^ (~b22 & b23);
+    a22 = b22 ^ (~b23 & b24);
+    a23 = b23 ^ (~b24 & b20);
+    a24 = b24 ^ (~b20 & b21);
+  }
+  s[0] = a00; s[1] = a01; s[2] = a02; s[3] = a03; s[4] = a04;
+  s[5] = a05; s[6] = a06; s[7] = a07; s[8] = a08; s[9] = a09;
+  s[10] = a10; s[11] = a11; s[12] = a12; s[13] = a13; s[14] = a14;
+  s[15] = a15; s[16] = a16; s[17] = a17; s[18] = a18; s[19] = a19;
+  s[20] = a20; s[21] = a21; s[22] = a22; s[23] = a23; s[24] = a24;
+}
+
+inline uint64_t LoadLe64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+constexpr size_t kRate = 136;  // 1600 - 2 * 256 bits, in bytes
+
+}  // namespace
+
+void Keccak256(const uint8_t* data, size_t len, uint8_t out[kKeccak256Size]) {
+  uint64_t state[25] = {};
+  while (len >= kRate) {
+    for (size_t i = 0; i < kRate / 8; ++i) state[i] ^= LoadLe64(data + 8 * i);
+    KeccakF1600(state);
+    data += kRate;
+    len -= kRate;
+  }
+  uint8_t block[kRate] = {};
+  if (len > 0) std::memcpy(block, data, len);
+  block[len] ^= 0x01;
+  block[kRate - 1] ^= 0x80;
+  for (size_t i = 0; i < kRate / 8; ++i) state[i] ^= LoadLe64(block + 8 * i);
+  KeccakF1600(state);
+  for (size_t i = 0; i < kKeccak256Size; ++i) out[i] = static_cast<uint8_t>(state[i / 8] >> (8 * (i % 8)));
+}
+
+}  // namespace screening::address::internal
