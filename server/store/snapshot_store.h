@@ -86,39 +86,61 @@ struct HistoryEvent {
   std::string delisted_at;
 };
 
+// Longest key WriteSnapshot stores and FindListings accepts (InvalidArgument
+// beyond it); far above any address (address::kMaxAddressLength + the tag).
+inline constexpr size_t kMaxKeyBytes = 4096;
+
 class SnapshotStore {
  public:
   // Opens or creates the database and applies the embedded migrations in order.
   // A database whose schema is newer than this binary is refused
-  // (FailedPrecondition, saying both versions).
+  // (FailedPrecondition, saying both versions). `path` must name a file (the
+  // read connections open it again), not ":memory:".
   static absl::StatusOr<std::unique_ptr<SnapshotStore>> Open(const std::string& path);
   virtual ~SnapshotStore() = default;
 
   // The newest complete snapshot; NotFound when there is none.
   virtual absl::StatusOr<SnapshotInfo> CurrentSnapshot() = 0;
+  // Ids are content hashes and recur when the lists return to an earlier
+  // state: an id names the newest snapshot carrying it. NotFound when none.
   virtual absl::StatusOr<SnapshotInfo> SnapshotById(std::string_view id) = 0;
 
   // Writes `snapshot` as the new current one in one transaction, recording its
   // diff against the current one. When its id equals the current id nothing is
-  // written and `created` is false.
+  // written and `created` is false. Listings (and entities) identical in every
+  // field but `published`/`listed_chain` are one listing: duplicates collapse,
+  // and such a listing carried over keeps its row (and first `published`).
+  // InvalidArgument for an empty id, an empty or oversized key. Counts:
+  // entry_count = distinct listings, unparsed = keys of the unparsed family
+  // ('U'), key_count = distinct keys.
   virtual absl::StatusOr<WriteResult> WriteSnapshot(const NewSnapshot& snapshot) = 0;
 
-  // The listings of snapshot `seq` under `key` (the hot path after a filter hit).
+  // The listings of snapshot `seq` under `key` (the hot path after a filter hit),
+  // in insertion order; empty when none. NotFound for an unknown seq,
+  // InvalidArgument for an empty or oversized key. Old snapshots stay
+  // queryable: a delisted entry is still found at the seqs that had it.
   virtual absl::StatusOr<std::vector<StoredListing>> FindListings(int64_t seq, std::string_view key) = 0;
 
   // Every key of snapshot `seq` (to rebuild a filter).
   virtual absl::StatusOr<std::vector<std::string>> Keys(int64_t seq) = 0;
+
+  // The address-less party listings of snapshot `seq` (NotFound for an unknown seq).
+  virtual absl::StatusOr<std::vector<model::EntityListing>> Entities(int64_t seq) = 0;
 
   // The listings added and removed by each snapshot created after
   // `since_snapshot_id` (all snapshots when empty), oldest first. NotFound for
   // an unknown id.
   virtual absl::StatusOr<std::vector<SnapshotDiff>> DiffsSince(std::string_view since_snapshot_id) = 0;
 
-  // Every listing ever stored under `key`, with when it was listed and delisted.
+  // Every listing ever stored under `key`, with when it was listed and delisted,
+  // oldest first. A listing delisted and later relisted shows twice.
   virtual absl::StatusOr<std::vector<HistoryEvent>> History(std::string_view key) = 0;
 
   // Refresh bookkeeping for staleness and GetSnapshot: the time of the last
   // successful refresh (even one that changed nothing) and the last error.
+  // `error` empty records a success. LastRefresh gives ("", "") before any
+  // refresh; last_error is the newest attempt's error, so it is empty once a
+  // refresh succeeds again.
   virtual absl::Status RecordRefresh(std::string_view finished_at, std::string_view error) = 0;
   virtual absl::StatusOr<std::pair<std::string, std::string>> LastRefresh() = 0;  // (last_ok_at, last_error)
 

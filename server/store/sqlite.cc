@@ -124,7 +124,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   return conn;
 }
 
-Connection::~Connection() { sqlite3_close_v2(db_); }
+Connection::~Connection() {
+  cache_.clear();  // finalize before closing
+  sqlite3_close_v2(db_);
+}
 
 absl::StatusOr<Statement> Connection::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
@@ -132,6 +135,17 @@ absl::StatusOr<Statement> Connection::Prepare(std::string_view sql) {
                               &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare ", std::string(sql)));
   return Statement(db_, stmt);
+}
+
+absl::StatusOr<CachedStatement> Connection::PrepareCached(std::string_view sql) {
+  std::string text(sql);
+  auto it = cache_.find(text);
+  if (it == cache_.end()) {
+    absl::StatusOr<Statement> stmt = Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    it = cache_.emplace(std::move(text), std::make_unique<Statement>(std::move(*stmt))).first;
+  }
+  return CachedStatement(it->second.get());
 }
 
 absl::Status Connection::Execute(std::string_view sql) {

@@ -11,6 +11,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -54,6 +56,24 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// A statement borrowed from a connection's cache (Connection::PrepareCached).
+// Reset when the handle goes away, so it holds no read transaction open and
+// the next user starts clean.
+class CachedStatement {
+ public:
+  explicit CachedStatement(Statement* stmt) : stmt_(stmt) {}
+  CachedStatement(CachedStatement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
+  CachedStatement& operator=(CachedStatement&&) = delete;
+  ~CachedStatement() {
+    if (stmt_ != nullptr) stmt_->Reset();
+  }
+  Statement* operator->() { return stmt_; }
+  Statement& operator*() { return *stmt_; }
+
+ private:
+  Statement* stmt_;
+};
+
 class Connection {
  public:
   enum class Mode { kReadWrite, kReadOnly };
@@ -67,6 +87,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   absl::StatusOr<Statement> Prepare(std::string_view sql);
+  // Prepares `sql` once per connection and hands the same statement out again
+  // (for queries on hot paths). At most one handle per `sql` may be alive.
+  absl::StatusOr<CachedStatement> PrepareCached(std::string_view sql);
   // Runs one or more statements that return no rows.
   absl::Status Execute(std::string_view sql);
 
@@ -82,6 +105,7 @@ class Connection {
   Connection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
 // Hands out read-only connections to one database file, one per concurrent

@@ -1,0 +1,765 @@
+#include "store/snapshot_store.h"
+
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "store/migrations.h"
+#include "store/sqlite.h"
+
+namespace screening::store {
+namespace {
+
+// Propagates a non-OK absl::Status out of the enclosing function.
+#define STORE_RETURN_IF_ERROR(expr)            \
+  do {                                         \
+    absl::Status _status = (expr);             \
+    if (!_status.ok()) return _status;         \
+  } while (false)
+
+constexpr std::string_view kProgramSeparator = "; ";
+
+// Columns of a StoredListing, in the order RowToListing reads them.
+constexpr char kListingColumns[] =
+    "listing_id, key, list_id, list_kind, source_id, entity_name, entity_id, programs, asset, address, "
+    "source, published, listed_chain";
+
+constexpr char kSnapshotColumns[] =
+    "seq, id, created_at, published, entry_count, unparsed_entry_count, key_count, filter, "
+    "filter_bits_per_key";
+
+std::string NowRfc3339() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc;
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Length-prefixed fields hashed with SHA-256: no two different field lists
+// encode to the same bytes.
+class IdentityHasher {
+ public:
+  IdentityHasher& Add(std::string_view field) {
+    uint64_t size = field.size();
+    for (int i = 0; i < 8; ++i) encoded_.push_back(static_cast<char>(size >> (8 * i)));
+    encoded_.append(field.data(), field.size());
+    return *this;
+  }
+  std::string Digest() const {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(encoded_.data(), encoded_.size(), digest, &length, EVP_sha256(), nullptr);
+    return std::string(reinterpret_cast<const char*>(digest), length);
+  }
+
+ private:
+  std::string encoded_;
+};
+
+std::string ListingIdentity(const KeyedListing& keyed) {
+  const model::Listing& l = keyed.listing;
+  IdentityHasher hasher;
+  hasher.Add(keyed.key).Add(l.list_id).Add(model::ListKindName(l.list_kind)).Add(l.source_id);
+  hasher.Add(l.entity_id).Add(l.entity_name).Add(l.asset).Add(l.address);
+  hasher.Add(std::to_string(l.programs.size()));
+  for (const std::string& program : l.programs) hasher.Add(program);
+  hasher.Add(l.source);
+  return hasher.Digest();
+}
+
+std::string EntityIdentity(const model::EntityListing& e) {
+  IdentityHasher hasher;
+  hasher.Add(e.list_id).Add(e.source_id).Add(e.reference).Add(e.name);
+  hasher.Add(std::to_string(e.aliases.size()));
+  for (const std::string& alias : e.aliases) hasher.Add(alias);
+  hasher.Add(e.programs).Add(e.listed_on);
+  return hasher.Digest();
+}
+
+std::string JsonStringArray(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (unsigned char c : values[i]) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += static_cast<char>(c);
+      } else if (c < 0x20) {
+        char escape[8];
+        std::snprintf(escape, sizeof(escape), "\\u%04x", c);
+        out += escape;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    out += '"';
+  }
+  out += ']';
+  return out;
+}
+
+absl::StatusOr<model::ListKind> ParseListKind(std::string_view text) {
+  if (text == "sanctions") return model::ListKind::kSanctions;
+  if (text == "attribution") return model::ListKind::kAttribution;
+  return absl::DataLossError(absl::StrCat("store: unknown list_kind '", std::string(text), "'"));
+}
+
+bool ValidListKind(model::ListKind kind) {
+  return kind == model::ListKind::kSanctions || kind == model::ListKind::kAttribution;
+}
+
+std::vector<std::string> SplitPrograms(const std::string& joined) {
+  if (joined.empty()) return {};
+  return absl::StrSplit(joined, std::string(kProgramSeparator));
+}
+
+absl::StatusOr<StoredListing> RowToListing(Statement& row) {
+  StoredListing stored;
+  stored.listing_id = row.ColumnInt(0);
+  stored.keyed.key = row.ColumnBlob(1);
+  model::Listing& l = stored.keyed.listing;
+  l.list_id = row.ColumnText(2);
+  absl::StatusOr<model::ListKind> kind = ParseListKind(row.ColumnText(3));
+  if (!kind.ok()) return kind.status();
+  l.list_kind = *kind;
+  l.source_id = row.ColumnText(4);
+  l.entity_name = row.ColumnText(5);
+  l.entity_id = row.ColumnText(6);
+  l.programs = SplitPrograms(row.ColumnText(7));
+  l.asset = row.ColumnText(8);
+  l.address = row.ColumnText(9);
+  l.source = row.ColumnText(10);
+  l.published = row.ColumnText(11);
+  stored.keyed.listed_chain = row.ColumnText(12);
+  return stored;
+}
+
+// Runs `stmt` to completion, appending each row as a StoredListing.
+absl::Status CollectListings(Statement& stmt, std::vector<StoredListing>& out) {
+  while (true) {
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    absl::StatusOr<StoredListing> listing = RowToListing(stmt);
+    if (!listing.ok()) return listing.status();
+    out.push_back(std::move(*listing));
+  }
+}
+
+absl::Status CheckKey(std::string_view key) {
+  if (key.empty()) return absl::InvalidArgumentError("store: empty key");
+  if (key.size() > kMaxKeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store: key of ", key.size(), " bytes is longer than the ", kMaxKeyBytes, "-byte limit"));
+  }
+  return absl::OkStatus();
+}
+
+// A read transaction on a pooled connection, so several queries see one
+// consistent database state. Ends (COMMIT of nothing) on destruction.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Connection& db) : db_(db) { status_ = db_.Execute("BEGIN"); }
+  ~ReadTransaction() {
+    if (status_.ok()) db_.Execute("COMMIT").IgnoreError();
+  }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  Connection& db_;
+  absl::Status status_;
+};
+
+class SqliteSnapshotStore final : public SnapshotStore {
+ public:
+  SqliteSnapshotStore(std::unique_ptr<Connection> writer, const std::string& path)
+      : writer_(std::move(writer)), readers_(path) {}
+
+  absl::Status Init() {
+    absl::StatusOr<int64_t> latest = QueryLatestSeq(*writer_);
+    if (!latest.ok()) return latest.status();
+    latest_seq_.store(*latest);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<SnapshotInfo> CurrentSnapshot() override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    ReadTransaction txn(**lease);
+    STORE_RETURN_IF_ERROR(txn.status());
+    absl::StatusOr<int64_t> latest = QueryLatestSeq(**lease);
+    if (!latest.ok()) return latest.status();
+    if (*latest == 0) return absl::NotFoundError("store: no snapshot yet");
+    return LoadSnapshot(**lease, *latest);
+  }
+
+  absl::StatusOr<SnapshotInfo> SnapshotById(std::string_view id) override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    ReadTransaction txn(**lease);
+    STORE_RETURN_IF_ERROR(txn.status());
+    absl::StatusOr<int64_t> seq = SeqOfId(**lease, id);
+    if (!seq.ok()) return seq.status();
+    return LoadSnapshot(**lease, *seq);
+  }
+
+  absl::StatusOr<WriteResult> WriteSnapshot(const NewSnapshot& snapshot) override;
+
+  absl::StatusOr<std::vector<StoredListing>> FindListings(int64_t seq, std::string_view key) override {
+    STORE_RETURN_IF_ERROR(CheckKey(key));
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    STORE_RETURN_IF_ERROR(CheckSeq(**lease, seq));
+    static const std::string kSql = absl::StrCat(
+        "SELECT ", kListingColumns,
+        " FROM listings WHERE key = ?1 AND added_seq <= ?2 AND (removed_seq IS NULL OR removed_seq > ?2)"
+        " ORDER BY added_seq, listing_id");  // = listing_id order, and the index already has it
+    absl::StatusOr<CachedStatement> stmt = (*lease)->PrepareCached(kSql);
+    if (!stmt.ok()) return stmt.status();
+    (*stmt)->BindBlob(1, key).Bind(2, seq);
+    std::vector<StoredListing> listings;
+    STORE_RETURN_IF_ERROR(CollectListings(**stmt, listings));
+    return listings;
+  }
+
+  absl::StatusOr<std::vector<std::string>> Keys(int64_t seq) override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    STORE_RETURN_IF_ERROR(CheckSeq(**lease, seq));
+    absl::StatusOr<Statement> stmt = (*lease)->Prepare(
+        "SELECT DISTINCT key FROM listings WHERE added_seq <= ?1 AND (removed_seq IS NULL OR removed_seq > ?1) "
+        "ORDER BY key");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, seq);
+    std::vector<std::string> keys;
+    while (true) {
+      absl::StatusOr<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      keys.push_back(stmt->ColumnBlob(0));
+    }
+    return keys;
+  }
+
+  absl::StatusOr<std::vector<model::EntityListing>> Entities(int64_t seq) override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    STORE_RETURN_IF_ERROR(CheckSeq(**lease, seq));
+    absl::StatusOr<Statement> stmt = (*lease)->Prepare(
+        "SELECT list_id, source_id, reference, name, aliases, programs, listed_on FROM entity_listings "
+        "WHERE added_seq <= ?1 AND (removed_seq IS NULL OR removed_seq > ?1) ORDER BY entity_listing_id");
+    if (!stmt.ok()) return stmt.status();
+    absl::StatusOr<Statement> aliases = (*lease)->Prepare("SELECT value FROM json_each(?1) ORDER BY key");
+    if (!aliases.ok()) return aliases.status();
+    stmt->Bind(1, seq);
+    std::vector<model::EntityListing> entities;
+    while (true) {
+      absl::StatusOr<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      model::EntityListing& e = entities.emplace_back();
+      e.list_id = stmt->ColumnText(0);
+      e.source_id = stmt->ColumnText(1);
+      e.reference = stmt->ColumnText(2);
+      e.name = stmt->ColumnText(3);
+      e.programs = stmt->ColumnText(5);
+      e.listed_on = stmt->ColumnText(6);
+      aliases->Reset();
+      aliases->Bind(1, stmt->ColumnText(4));
+      while (true) {
+        absl::StatusOr<bool> alias = aliases->Step();
+        if (!alias.ok()) return alias.status();
+        if (!*alias) break;
+        e.aliases.push_back(aliases->ColumnText(0));
+      }
+    }
+    return entities;
+  }
+
+  absl::StatusOr<std::vector<SnapshotDiff>> DiffsSince(std::string_view since_snapshot_id) override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    Connection& db = **lease;
+    ReadTransaction txn(db);
+    STORE_RETURN_IF_ERROR(txn.status());
+    int64_t since_seq = 0;
+    if (!since_snapshot_id.empty()) {
+      absl::StatusOr<int64_t> seq = SeqOfId(db, since_snapshot_id);
+      if (!seq.ok()) return seq.status();
+      since_seq = *seq;
+    }
+    absl::StatusOr<Statement> snapshots = db.Prepare(
+        "SELECT s.seq, s.id, s.created_at, COALESCE(p.id, '') FROM snapshots s "
+        "LEFT JOIN snapshots p ON p.seq = s.previous_seq WHERE s.seq > ?1 ORDER BY s.seq");
+    if (!snapshots.ok()) return snapshots.status();
+    absl::StatusOr<Statement> added = db.Prepare(
+        absl::StrCat("SELECT ", kListingColumns, " FROM listings WHERE added_seq = ?1 ORDER BY listing_id"));
+    if (!added.ok()) return added.status();
+    absl::StatusOr<Statement> removed = db.Prepare(
+        absl::StrCat("SELECT ", kListingColumns, " FROM listings WHERE removed_seq = ?1 ORDER BY listing_id"));
+    if (!removed.ok()) return removed.status();
+
+    snapshots->Bind(1, since_seq);
+    std::vector<SnapshotDiff> diffs;
+    while (true) {
+      absl::StatusOr<bool> row = snapshots->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      const int64_t seq = snapshots->ColumnInt(0);
+      SnapshotDiff& diff = diffs.emplace_back();
+      diff.snapshot_id = snapshots->ColumnText(1);
+      diff.created_at = snapshots->ColumnText(2);
+      diff.previous_snapshot_id = snapshots->ColumnText(3);
+      added->Reset();
+      added->Bind(1, seq);
+      STORE_RETURN_IF_ERROR(CollectListings(*added, diff.added));
+      removed->Reset();
+      removed->Bind(1, seq);
+      STORE_RETURN_IF_ERROR(CollectListings(*removed, diff.removed));
+    }
+    return diffs;
+  }
+
+  absl::StatusOr<std::vector<HistoryEvent>> History(std::string_view key) override {
+    STORE_RETURN_IF_ERROR(CheckKey(key));
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    absl::StatusOr<Statement> stmt = (*lease)->Prepare(absl::StrCat(
+        "SELECT ", kListingColumns,
+        // Subqueries, not joins: snapshots shares column names with listings.
+        ", (SELECT id FROM snapshots WHERE seq = added_seq), (SELECT created_at FROM snapshots WHERE seq = added_seq),"
+        " COALESCE((SELECT id FROM snapshots WHERE seq = removed_seq), ''),"
+        " COALESCE((SELECT created_at FROM snapshots WHERE seq = removed_seq), '')"
+        " FROM listings WHERE key = ?1 ORDER BY added_seq, listing_id"));
+    if (!stmt.ok()) return stmt.status();
+    stmt->BindBlob(1, key);
+    std::vector<HistoryEvent> events;
+    const int first_extra = 13;  // columns after kListingColumns
+    while (true) {
+      absl::StatusOr<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      absl::StatusOr<StoredListing> listing = RowToListing(*stmt);
+      if (!listing.ok()) return listing.status();
+      HistoryEvent& event = events.emplace_back();
+      event.listing = std::move(*listing);
+      event.listed_in_snapshot = stmt->ColumnText(first_extra);
+      event.listed_at = stmt->ColumnText(first_extra + 1);
+      event.delisted_in_snapshot = stmt->ColumnText(first_extra + 2);
+      event.delisted_at = stmt->ColumnText(first_extra + 3);
+    }
+    return events;
+  }
+
+  absl::Status RecordRefresh(std::string_view finished_at, std::string_view error) override {
+    if (finished_at.empty()) return absl::InvalidArgumentError("store: RecordRefresh needs finished_at");
+    std::lock_guard<std::mutex> lock(write_mu_);
+    return writer_->InTransaction([&]() -> absl::Status {
+      absl::StatusOr<CachedStatement> insert =
+          writer_->PrepareCached("INSERT INTO refresh_log(finished_at, error) VALUES (?1, ?2)");
+      if (!insert.ok()) return insert.status();
+      (*insert)->Bind(1, finished_at).Bind(2, error);
+      STORE_RETURN_IF_ERROR((*insert)->Run());
+      // Keep the log bounded, but never drop the newest success: staleness is
+      // measured from it.
+      absl::StatusOr<CachedStatement> prune = writer_->PrepareCached(
+          "DELETE FROM refresh_log WHERE refresh_id <= (SELECT MAX(refresh_id) FROM refresh_log) - ?1 "
+          "AND refresh_id IS NOT (SELECT MAX(refresh_id) FROM refresh_log WHERE error = '')");
+      if (!prune.ok()) return prune.status();
+      (*prune)->Bind(1, int64_t{kRefreshLogRows});
+      return (*prune)->Run();
+    });
+  }
+
+  absl::StatusOr<std::pair<std::string, std::string>> LastRefresh() override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    absl::StatusOr<Statement> stmt = (*lease)->Prepare(
+        "SELECT (SELECT finished_at FROM refresh_log WHERE error = '' ORDER BY refresh_id DESC LIMIT 1), "
+        "(SELECT error FROM refresh_log ORDER BY refresh_id DESC LIMIT 1)");
+    if (!stmt.ok()) return stmt.status();
+    absl::StatusOr<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    return std::make_pair(stmt->ColumnText(0), stmt->ColumnText(1));
+  }
+
+  absl::StatusOr<int> SchemaVersion() override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    return RecordedSchemaVersion(**lease);
+  }
+
+ private:
+  static constexpr int kRefreshLogRows = 1000;
+
+  static absl::StatusOr<int64_t> QueryLatestSeq(Connection& db) {
+    absl::StatusOr<CachedStatement> stmt = db.PrepareCached("SELECT COALESCE(MAX(seq), 0) FROM snapshots");
+    if (!stmt.ok()) return stmt.status();
+    absl::StatusOr<bool> row = (*stmt)->Step();
+    if (!row.ok()) return row.status();
+    return (*stmt)->ColumnInt(0);
+  }
+
+  // Seqs are assigned 1, 2, 3, ... (a rolled-back write takes none), so a seq
+  // is known exactly when it is in [1, latest]. The cached latest is refreshed
+  // from the database before refusing, in case another process wrote.
+  absl::Status CheckSeq(Connection& db, int64_t seq) {
+    if (seq >= 1 && seq <= latest_seq_.load(std::memory_order_acquire)) return absl::OkStatus();
+    if (seq >= 1) {
+      absl::StatusOr<int64_t> latest = QueryLatestSeq(db);
+      if (!latest.ok()) return latest.status();
+      if (seq <= *latest) return absl::OkStatus();
+    }
+    return absl::NotFoundError(absl::StrCat("store: no snapshot with seq ", seq));
+  }
+
+  static absl::StatusOr<int64_t> SeqOfId(Connection& db, std::string_view id) {
+    absl::StatusOr<CachedStatement> stmt = db.PrepareCached("SELECT MAX(seq) FROM snapshots WHERE id = ?1");
+    if (!stmt.ok()) return stmt.status();
+    (*stmt)->Bind(1, id);
+    absl::StatusOr<bool> row = (*stmt)->Step();
+    if (!row.ok()) return row.status();
+    if ((*stmt)->ColumnIsNull(0)) {
+      return absl::NotFoundError(absl::StrCat("store: no snapshot with id '", std::string(id), "'"));
+    }
+    return (*stmt)->ColumnInt(0);
+  }
+
+  static absl::StatusOr<SnapshotInfo> LoadSnapshot(Connection& db, int64_t seq);
+
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;  // guarded by write_mu_
+  ConnectionPool readers_;
+  std::atomic<int64_t> latest_seq_{0};
+};
+
+absl::StatusOr<SnapshotInfo> SqliteSnapshotStore::LoadSnapshot(Connection& db, int64_t seq) {
+  absl::StatusOr<Statement> snapshot =
+      db.Prepare(absl::StrCat("SELECT ", kSnapshotColumns, " FROM snapshots WHERE seq = ?1"));
+  if (!snapshot.ok()) return snapshot.status();
+  snapshot->Bind(1, seq);
+  absl::StatusOr<bool> found = snapshot->Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return absl::NotFoundError(absl::StrCat("store: no snapshot with seq ", seq));
+  SnapshotInfo info;
+  info.seq = snapshot->ColumnInt(0);
+  info.id = snapshot->ColumnText(1);
+  info.created_at = snapshot->ColumnText(2);
+  info.published = snapshot->ColumnText(3);
+  info.entry_count = snapshot->ColumnInt(4);
+  info.unparsed_entry_count = snapshot->ColumnInt(5);
+  info.key_count = snapshot->ColumnInt(6);
+  info.filter = snapshot->ColumnBlob(7);
+  info.filter_bits_per_key = snapshot->ColumnDouble(8);
+
+  absl::StatusOr<Statement> sources = db.Prepare(
+      "SELECT position, source_id, list_id, list_kind, format, location, sha256, published, entry_count, "
+      "unparsed_entry_count FROM snapshot_sources WHERE seq = ?1 ORDER BY position");
+  if (!sources.ok()) return sources.status();
+  absl::StatusOr<Statement> warnings = db.Prepare(
+      "SELECT message FROM snapshot_source_warnings WHERE seq = ?1 AND source_position = ?2 ORDER BY position");
+  if (!warnings.ok()) return warnings.status();
+  sources->Bind(1, seq);
+  while (true) {
+    absl::StatusOr<bool> row = sources->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    model::SourceReport& source = info.sources.emplace_back();
+    source.source_id = sources->ColumnText(1);
+    source.list_id = sources->ColumnText(2);
+    absl::StatusOr<model::ListKind> kind = ParseListKind(sources->ColumnText(3));
+    if (!kind.ok()) return kind.status();
+    source.list_kind = *kind;
+    source.format = sources->ColumnText(4);
+    source.location = sources->ColumnText(5);
+    source.sha256 = sources->ColumnText(6);
+    source.published = sources->ColumnText(7);
+    source.entry_count = sources->ColumnInt(8);
+    source.unparsed_entry_count = sources->ColumnInt(9);
+    warnings->Reset();
+    warnings->Bind(1, seq).Bind(2, sources->ColumnInt(0));
+    while (true) {
+      absl::StatusOr<bool> warning = warnings->Step();
+      if (!warning.ok()) return warning.status();
+      if (!*warning) break;
+      source.warnings.push_back(warnings->ColumnText(0));
+    }
+  }
+
+  absl::StatusOr<Statement> chains = db.Prepare(
+      "SELECT listed_chain, entry_count FROM snapshot_chain_counts WHERE seq = ?1 ORDER BY listed_chain");
+  if (!chains.ok()) return chains.status();
+  chains->Bind(1, seq);
+  while (true) {
+    absl::StatusOr<bool> row = chains->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    info.chain_counts.emplace_back(chains->ColumnText(0), chains->ColumnInt(1));
+  }
+  return info;
+}
+
+absl::StatusOr<WriteResult> SqliteSnapshotStore::WriteSnapshot(const NewSnapshot& snapshot) {
+  if (snapshot.id.empty()) return absl::InvalidArgumentError("store: snapshot id is empty");
+  for (const KeyedListing& keyed : snapshot.listings) {
+    if (absl::Status key = CheckKey(keyed.key); !key.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(key.message(), " (listing of address '",
+                                                     keyed.listing.address, "' in ", keyed.listing.list_id, ")"));
+    }
+    if (!ValidListKind(keyed.listing.list_kind)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("store: listing of address '", keyed.listing.address, "' has an invalid list kind"));
+    }
+  }
+  for (const model::SourceReport& source : snapshot.sources) {
+    if (!ValidListKind(source.list_kind)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("store: source '", source.source_id, "' has an invalid list kind"));
+    }
+  }
+
+  // Distinct listings in input order, with their identities; the counts follow.
+  std::vector<std::pair<std::string, const KeyedListing*>> listings;
+  {
+    std::set<std::string> seen;
+    for (const KeyedListing& keyed : snapshot.listings) {
+      std::string identity = ListingIdentity(keyed);
+      if (seen.insert(identity).second) listings.emplace_back(std::move(identity), &keyed);
+    }
+  }
+  std::vector<std::pair<std::string, const model::EntityListing*>> entities;
+  {
+    std::set<std::string> seen;
+    for (const model::EntityListing& entity : snapshot.entities) {
+      std::string identity = EntityIdentity(entity);
+      if (seen.insert(identity).second) entities.emplace_back(std::move(identity), &entity);
+    }
+  }
+  SnapshotInfo info;
+  info.id = snapshot.id;
+  info.published = snapshot.published;
+  info.sources = snapshot.sources;
+  info.filter = snapshot.filter;
+  info.filter_bits_per_key = snapshot.filter_bits_per_key;
+  info.entry_count = static_cast<int64_t>(listings.size());
+  {
+    std::set<std::string_view> keys;
+    std::map<std::string, int64_t> chains;
+    for (const auto& [identity, keyed] : listings) {
+      keys.insert(keyed->key);
+      if (keyed->key[0] == 'U') ++info.unparsed_entry_count;
+      ++chains[keyed->listed_chain];
+    }
+    info.key_count = static_cast<int64_t>(keys.size());
+    info.chain_counts.assign(chains.begin(), chains.end());
+  }
+
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Connection& db = *writer_;
+  WriteResult result;
+  absl::Status written = db.InTransaction([&]() -> absl::Status {
+    absl::StatusOr<Statement> current = db.Prepare("SELECT seq, id FROM snapshots ORDER BY seq DESC LIMIT 1");
+    if (!current.ok()) return current.status();
+    absl::StatusOr<bool> has_current = current->Step();
+    if (!has_current.ok()) return has_current.status();
+    const int64_t previous_seq = *has_current ? current->ColumnInt(0) : 0;
+    if (*has_current && current->ColumnText(1) == snapshot.id) {
+      absl::StatusOr<SnapshotInfo> existing = LoadSnapshot(db, previous_seq);
+      if (!existing.ok()) return existing.status();
+      result.snapshot = std::move(*existing);
+      result.created = false;
+      return absl::OkStatus();
+    }
+    const int64_t seq = previous_seq + 1;
+    info.seq = seq;
+    info.created_at = NowRfc3339();
+
+    absl::StatusOr<Statement> insert_snapshot = db.Prepare(
+        "INSERT INTO snapshots(seq, id, created_at, published, entry_count, unparsed_entry_count, key_count, "
+        "filter, filter_bits_per_key, previous_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (!insert_snapshot.ok()) return insert_snapshot.status();
+    insert_snapshot->Bind(1, seq)
+        .Bind(2, info.id)
+        .Bind(3, info.created_at)
+        .Bind(4, info.published)
+        .Bind(5, info.entry_count)
+        .Bind(6, info.unparsed_entry_count)
+        .Bind(7, info.key_count)
+        .BindBlob(8, info.filter)
+        .Bind(9, info.filter_bits_per_key);
+    if (previous_seq > 0) {
+      insert_snapshot->Bind(10, previous_seq);
+    } else {
+      insert_snapshot->BindNull(10);
+    }
+    STORE_RETURN_IF_ERROR(insert_snapshot->Run());
+
+    // Listings: keep the live rows whose identity recurs, add the new ones,
+    // close the rest.
+    std::unordered_map<std::string, int64_t> live;
+    {
+      absl::StatusOr<Statement> select = db.Prepare("SELECT identity, listing_id FROM listings WHERE removed_seq IS NULL");
+      if (!select.ok()) return select.status();
+      while (true) {
+        absl::StatusOr<bool> row = select->Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        live.emplace(select->ColumnBlob(0), select->ColumnInt(1));
+      }
+    }
+    absl::StatusOr<Statement> insert_listing = db.Prepare(
+        "INSERT INTO listings(identity, key, list_id, list_kind, source_id, entity_name, entity_id, programs, "
+        "asset, address, source, published, listed_chain, added_seq) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+    if (!insert_listing.ok()) return insert_listing.status();
+    for (const auto& [identity, keyed] : listings) {
+      if (live.erase(identity) > 0) continue;
+      const model::Listing& l = keyed->listing;
+      insert_listing->Reset();
+      insert_listing->BindBlob(1, identity)
+          .BindBlob(2, keyed->key)
+          .Bind(3, l.list_id)
+          .Bind(4, model::ListKindName(l.list_kind))
+          .Bind(5, l.source_id)
+          .Bind(6, l.entity_name)
+          .Bind(7, l.entity_id)
+          .Bind(8, absl::StrJoin(l.programs, std::string(kProgramSeparator)))
+          .Bind(9, l.asset)
+          .Bind(10, l.address)
+          .Bind(11, l.source)
+          .Bind(12, l.published)
+          .Bind(13, keyed->listed_chain)
+          .Bind(14, seq);
+      STORE_RETURN_IF_ERROR(insert_listing->Run());
+      ++result.added_count;
+    }
+    absl::StatusOr<Statement> close_listing =
+        db.Prepare("UPDATE listings SET removed_seq = ?1 WHERE listing_id = ?2");
+    if (!close_listing.ok()) return close_listing.status();
+    for (const auto& [identity, listing_id] : live) {
+      close_listing->Reset();
+      close_listing->Bind(1, seq).Bind(2, listing_id);
+      STORE_RETURN_IF_ERROR(close_listing->Run());
+      ++result.removed_count;
+    }
+
+    // Entities, versioned the same way (not counted in the listing diff).
+    std::unordered_map<std::string, int64_t> live_entities;
+    {
+      absl::StatusOr<Statement> select =
+          db.Prepare("SELECT identity, entity_listing_id FROM entity_listings WHERE removed_seq IS NULL");
+      if (!select.ok()) return select.status();
+      while (true) {
+        absl::StatusOr<bool> row = select->Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        live_entities.emplace(select->ColumnBlob(0), select->ColumnInt(1));
+      }
+    }
+    absl::StatusOr<Statement> insert_entity = db.Prepare(
+        "INSERT INTO entity_listings(identity, list_id, source_id, reference, name, aliases, programs, listed_on, "
+        "added_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!insert_entity.ok()) return insert_entity.status();
+    for (const auto& [identity, entity] : entities) {
+      if (live_entities.erase(identity) > 0) continue;
+      insert_entity->Reset();
+      insert_entity->BindBlob(1, identity)
+          .Bind(2, entity->list_id)
+          .Bind(3, entity->source_id)
+          .Bind(4, entity->reference)
+          .Bind(5, entity->name)
+          .Bind(6, JsonStringArray(entity->aliases))
+          .Bind(7, entity->programs)
+          .Bind(8, entity->listed_on)
+          .Bind(9, seq);
+      STORE_RETURN_IF_ERROR(insert_entity->Run());
+    }
+    absl::StatusOr<Statement> close_entity =
+        db.Prepare("UPDATE entity_listings SET removed_seq = ?1 WHERE entity_listing_id = ?2");
+    if (!close_entity.ok()) return close_entity.status();
+    for (const auto& [identity, entity_id] : live_entities) {
+      close_entity->Reset();
+      close_entity->Bind(1, seq).Bind(2, entity_id);
+      STORE_RETURN_IF_ERROR(close_entity->Run());
+    }
+
+    absl::StatusOr<Statement> insert_source = db.Prepare(
+        "INSERT INTO snapshot_sources(seq, position, source_id, list_id, list_kind, format, location, sha256, "
+        "published, entry_count, unparsed_entry_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    if (!insert_source.ok()) return insert_source.status();
+    absl::StatusOr<Statement> insert_warning = db.Prepare(
+        "INSERT INTO snapshot_source_warnings(seq, source_position, position, message) VALUES (?1, ?2, ?3, ?4)");
+    if (!insert_warning.ok()) return insert_warning.status();
+    for (size_t i = 0; i < snapshot.sources.size(); ++i) {
+      const model::SourceReport& source = snapshot.sources[i];
+      insert_source->Reset();
+      insert_source->Bind(1, seq)
+          .Bind(2, static_cast<int64_t>(i))
+          .Bind(3, source.source_id)
+          .Bind(4, source.list_id)
+          .Bind(5, model::ListKindName(source.list_kind))
+          .Bind(6, source.format)
+          .Bind(7, source.location)
+          .Bind(8, source.sha256)
+          .Bind(9, source.published)
+          .Bind(10, source.entry_count)
+          .Bind(11, source.unparsed_entry_count);
+      STORE_RETURN_IF_ERROR(insert_source->Run());
+      for (size_t w = 0; w < source.warnings.size(); ++w) {
+        insert_warning->Reset();
+        insert_warning->Bind(1, seq)
+            .Bind(2, static_cast<int64_t>(i))
+            .Bind(3, static_cast<int64_t>(w))
+            .Bind(4, source.warnings[w]);
+        STORE_RETURN_IF_ERROR(insert_warning->Run());
+      }
+    }
+
+    absl::StatusOr<Statement> insert_chain = db.Prepare(
+        "INSERT INTO snapshot_chain_counts(seq, listed_chain, entry_count) VALUES (?1, ?2, ?3)");
+    if (!insert_chain.ok()) return insert_chain.status();
+    for (const auto& [chain, count] : info.chain_counts) {
+      insert_chain->Reset();
+      insert_chain->Bind(1, seq).Bind(2, chain).Bind(3, count);
+      STORE_RETURN_IF_ERROR(insert_chain->Run());
+    }
+    result.created = true;
+    return absl::OkStatus();
+  });
+  if (!written.ok()) return written;
+  if (result.created) {
+    result.snapshot = std::move(info);
+    latest_seq_.store(result.snapshot.seq, std::memory_order_release);
+  }
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store: '", path, "' is not a database file path (the store opens it more than once)"));
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> writer = Connection::Open(path, Connection::Mode::kReadWrite);
+  if (!writer.ok()) return writer.status();
+  STORE_RETURN_IF_ERROR(ApplyMigrations(**writer));
+  auto store = std::make_unique<SqliteSnapshotStore>(std::move(*writer), path);
+  STORE_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+}  // namespace screening::store
