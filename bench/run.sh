@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Does screening cost anything you can feel? Runs the same load against the
+# echo floor (bench/load/echo_server.cc: ScreeningService answering CLEAR
+# without screening) and the real screening server, prints one table with each
+# screening figure beside the echo figure, their ratio and the target, then the
+# in-process Google Benchmarks (build/bench/**/*_bench). Loopback only; a few
+# minutes in all. Not a test: the numbers depend on the machine and its load.
+#
+# usage: bench/run.sh [--no-build] [--duration S] [--warmup S] [--no-pin]
+#                     [--echo-only] [--echo-api callback|sync] [--out FILE]
+#   BUILD_DIR (default <repo>/build) holds the binaries.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+duration=5
+warmup=1
+pin=1
+echo_only=0
+build_first=1
+echo_api=callback
+out=
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --no-build) build_first=0 ;;
+    --duration) duration=$2; shift ;;
+    --warmup) warmup=$2; shift ;;
+    --no-pin) pin=0 ;;
+    --echo-only) echo_only=1 ;;
+    --echo-api) echo_api=$2; shift ;;
+    --out) out=$2; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ -n "$out" ]]; then exec > >(tee "$out") 2>&1; fi
+
+# --- build -------------------------------------------------------------------
+if [[ $build_first == 1 ]]; then
+  if [[ ! -f "$build/build.ninja" && ! -f "$build/Makefile" ]]; then
+    cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  fi
+  available=$(cmake --build "$build" --target help 2>/dev/null | sed -n 's/^\([A-Za-z0-9_.-]*\): .*/\1/p')
+  targets=(echo-server screening-load)
+  for t in $available; do
+    case $t in screening-server|*_bench) targets+=("$t") ;; esac
+  done
+  echo "== building: ${targets[*]}"
+  cmake --build "$build" --target "${targets[@]}" -j "$(nproc)" >/dev/null
+fi
+
+echo_bin=$build/bench/load/echo-server
+load_bin=$build/bench/load/screening-load
+screening_bin=$build/server/screening-server
+for b in "$echo_bin" "$load_bin"; do
+  [[ -x $b ]] || { echo "run.sh: $b is missing (build first, or drop --no-build)" >&2; exit 1; }
+done
+if [[ $echo_only == 0 && ! -x $screening_bin ]]; then
+  echo "run.sh: $screening_bin not built yet: echo floor only"
+  echo_only=1
+fi
+
+# --- placement ---------------------------------------------------------------
+# With 2+ cores the server gets CPU 1 and the generator CPU 0, so neither steals
+# the other's core and the figures repeat; --no-pin lets the kernel place both.
+cores=$(nproc)
+server_pin=()
+client_pin=()
+if [[ $pin == 1 && $cores -ge 2 ]]; then
+  server_pin=(taskset -c 1)
+  client_pin=(--cpu 0)
+fi
+
+work=$(mktemp -d)
+server_pid=
+stop_server() {
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+  fi
+}
+cleanup() { stop_server; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+    echo $((20000 + RANDOM % 20000))
+}
+
+# Waits until a 1-call probe answers CLEAR (the server listens and has a snapshot).
+wait_ready() {
+  local target=$1 log=$2
+  for _ in $(seq 120); do
+    kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: server exited:"; cat "$log"; return 1; }
+    if "$load_bin" --target "$target" --mode screen --inflight 1 --duration 0.1 --warmup 0 \
+         --pool 16 --expect-clear >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  echo "run.sh: server on $target never became ready:"; cat "$log"; return 1
+}
+
+listed=$root/lists/ofac-sdn-digital-currency-2026-08-20.csv
+# name|generator arguments. Clean scenarios must answer CLEAR for every address.
+scenarios=(
+  "screen@1|--mode screen --inflight 1 --expect-clear"
+  "screen@16|--mode screen --inflight 16 --expect-clear"
+  "screen@64|--mode screen --inflight 64 --expect-clear"
+  "screen@16+listed10%|--mode screen --inflight 16 --listed $listed --listed-share 0.1"
+  "batch1000@4|--mode batch --batch-size 1000 --inflight 4 --expect-clear"
+  "stream@256|--mode stream --inflight 256 --channels 2 --expect-clear"
+)
+
+run_scenarios() {
+  local label=$1 target=$2
+  for s in "${scenarios[@]}"; do
+    local name=${s%%|*} args=${s#*|}
+    # shellcheck disable=SC2086
+    if ! "$load_bin" --target "$target" --server "$label" --scenario "$name" \
+         --duration "$duration" --warmup "$warmup" "${client_pin[@]}" $args \
+         >"$work/$label-$name.out" 2>"$work/$label-$name.err"; then
+      echo "run.sh: $label $name: generator failed: $(tr '\n' ' ' <"$work/$label-$name.err")"
+    fi
+    grep '^tsv' "$work/$label-$name.out" >>"$work/results.tsv" || true
+  done
+}
+
+echo "== machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== pinning: $([[ ${#server_pin[@]} -gt 0 ]] && echo 'server on CPU 1, generator on CPU 0' || echo none)"
+: >"$work/results.tsv"
+
+# --- echo floor --------------------------------------------------------------
+"${server_pin[@]}" "$echo_bin" --api "$echo_api" --listen 127.0.0.1:0 --port-file "$work/echo.port" \
+  >"$work/echo.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do [[ -s "$work/echo.port" ]] && break; sleep 0.05; done
+echo_target=127.0.0.1:$(cat "$work/echo.port")
+wait_ready "$echo_target" "$work/echo.log"
+echo "== echo server ($echo_api API) on $echo_target"
+run_scenarios echo "$echo_target"
+stop_server
+
+# --- the real server ---------------------------------------------------------
+if [[ $echo_only == 0 ]]; then
+  port=$(free_port)
+  screening_target=127.0.0.1:$port
+  (cd "$root" && exec "${server_pin[@]}" "$screening_bin" --listen "$screening_target" \
+     --db "$work/x.db" --lists lists/sources.conf) >"$work/screening.log" 2>&1 &
+  server_pid=$!
+  wait_ready "$screening_target" "$work/screening.log"
+  echo "== screening server on $screening_target"
+  run_scenarios screening "$screening_target"
+  stop_server
+fi
+
+# --- one table ---------------------------------------------------------------
+# TSV columns: 1 tsv, 2 scenario, 3 server, 4 mode, 5 inflight, 6 channels,
+# 7 seconds, 8 calls, 9 addresses, 10 errors, 11 calls/s, 12 addresses/s,
+# 13 p50, 14 p99, 15 p99.9, 16 max, 17 clear, 18 match, 19 invalid.
+echo
+echo "== screening vs echo floor (duration ${duration}s + ${warmup}s warmup per scenario)"
+order=$(printf '%s\n' "${scenarios[@]}" | cut -d'|' -f1 | tr '\n' ' ')
+awk -F'\t' -v order="$order" '
+  { key = $2 SUBSEP $3; seen[key] = 1
+    qps[key] = $11; aps[key] = $12; p50[key] = $13; p99[key] = $14; p999[key] = $15
+    err[key] = $10; clear[key] = $17; nmatch[key] = $18; invalid[key] = $19 }
+  function has(s, srv) { return ((s SUBSEP srv) in seen) }
+  function num(s, srv, arr) { return has(s, srv) ? arr[s SUBSEP srv] : "" }
+  function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
+  function row(s, metric, e, r, target, result) {
+    printf "%-20s %-12s %12s %12s %7s  %-28s %s\n", s, metric, e == "" ? "-" : e,
+           r == "" ? "-" : r, ratio(r, e), target, result
+  }
+  function verdict(ok, have) { return have ? (ok ? "PASS" : "MISS") : "" }
+  END {
+    printf "%-20s %-12s %12s %12s %7s  %-28s %s\n", "scenario", "metric", "echo", "screening",
+           "ratio", "target", "result"
+    n = split(order, names, " ")
+    for (i = 1; i <= n; i++) {
+      s = names[i]
+      if (!has(s, "echo") && !has(s, "screening")) continue
+      e = "echo"; r = "screening"; have = has(s, r)
+      batchy = (s ~ /^(batch|stream)/)
+      if (batchy) {
+        target = "screening >= 1,000,000/s"
+        ok = num(s, r, aps) >= 1000000
+        row(s, "addresses/s", num(s, e, aps), num(s, r, aps), target, verdict(ok, have))
+      } else if (s == "screen@16") {
+        ok = num(s, r, qps) >= 0.9 * num(s, e, qps)
+        row(s, "calls/s", num(s, e, qps), num(s, r, qps), ">= 90% of echo", verdict(ok, have))
+      } else {
+        row(s, "calls/s", num(s, e, qps), num(s, r, qps), "", "")
+      }
+      row("", "p50 us", num(s, e, p50), num(s, r, p50), "", "")
+      if (s == "screen@1") {
+        ok = num(s, r, p99) <= num(s, e, p99) + 50
+        row("", "p99 us", num(s, e, p99), num(s, r, p99), "<= echo p99 + 50 us", verdict(ok, have))
+      } else if (s == "screen@16") {
+        ok = num(s, r, p99) < 1000
+        row("", "p99 us", num(s, e, p99), num(s, r, p99), "< 1000 us", verdict(ok, have))
+      } else {
+        row("", "p99 us", num(s, e, p99), num(s, r, p99), "", "")
+      }
+      row("", "p99.9 us", num(s, e, p999), num(s, r, p999), "", "")
+      if (has(s, r))
+        printf "%-20s %-12s %12s %12s\n", "", "verdicts", "", \
+               sprintf("%dC/%dM/%dI", clear[s SUBSEP r], nmatch[s SUBSEP r], invalid[s SUBSEP r])
+      if (err[s SUBSEP e] + err[s SUBSEP r] > 0)
+        printf "%-20s %-12s %12s %12s\n", "", "errors", err[s SUBSEP e], err[s SUBSEP r]
+    }
+  }' "$work/results.tsv"
+echo
+echo "== raw (TSV: scenario server mode inflight channels seconds calls addresses errors calls/s addresses/s p50 p99 p99.9 max clear match invalid)"
+cut -f2- "$work/results.tsv"
+
+# --- in-process benchmarks ---------------------------------------------------
+mapfile -t benches < <(find "$build/bench" -type f -executable -name '*_bench' 2>/dev/null | sort)
+for b in "${benches[@]}"; do
+  echo
+  echo "== ${b#"$build"/}"
+  timeout 300 "$b" --benchmark_format=console || echo "run.sh: ${b#"$build"/} exited with $?"
+done
