@@ -1,0 +1,586 @@
+#include "audit/audit_log.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "audit/export.h"
+
+namespace screening::audit {
+namespace {
+
+constexpr char kColumns[] =
+    "sequence, time_us, key_id, reference, request_id, normalized_address, chain, verdict, "
+    "matched_listing_ids, snapshot_id, previous_hash, record_hash";
+
+constexpr int64_t kPruneChunk = 10000;
+
+std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+
+// Reads a row selected with kColumns.
+void ReadRecord(const store::Statement& row, AuditRecord& record, std::string& ids_text) {
+  record.sequence = row.ColumnInt(0);
+  record.time = absl::FromUnixMicros(row.ColumnInt(1));
+  record.key_id = row.ColumnText(2);
+  record.reference = row.ColumnText(3);
+  record.request_id = row.ColumnText(4);
+  record.normalized_address = row.ColumnText(5);
+  record.chain = row.ColumnText(6);
+  record.verdict = row.ColumnText(7);
+  ids_text = row.ColumnText(8);
+  record.snapshot_id = row.ColumnText(9);
+  record.previous_hash = row.ColumnText(10);
+  record.record_hash = row.ColumnText(11);
+}
+
+struct Checkpoint {
+  int64_t sequence = 0;
+  std::string record_hash{kGenesisHash.data(), kGenesisHash.size()};
+  absl::Time time = absl::InfinitePast();
+};
+
+absl::StatusOr<std::optional<Checkpoint>> ReadCheckpoint(store::Connection& db) {
+  absl::StatusOr<store::Statement> q =
+      db.Prepare("SELECT sequence, record_hash, time_us FROM audit_checkpoint WHERE id = 1");
+  if (!q.ok()) return q.status();
+  absl::StatusOr<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<Checkpoint>();
+  return std::optional<Checkpoint>(Checkpoint{q->ColumnInt(0), q->ColumnText(1), absl::FromUnixMicros(q->ColumnInt(2))});
+}
+
+// Checks records with sequence <= last_inclusive in order, expecting the
+// first to be `expected_sequence` linking to `expected_previous`. Fills
+// report.ok/problem/first_bad_sequence/records_checked/head_*; calls
+// `on_record` for each confirmed record.
+absl::Status CheckChain(store::Connection& db, int64_t expected_sequence, std::string expected_previous,
+                        int64_t last_inclusive, VerifyReport& report,
+                        const std::function<void(const AuditRecord&)>& on_record) {
+  absl::StatusOr<store::Statement> q = db.Prepare(
+      absl::StrCat("SELECT ", kColumns, " FROM audit_log WHERE sequence <= ?1 ORDER BY sequence"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, last_inclusive);
+  const int64_t first_expected = expected_sequence;
+  AuditRecord record;
+  std::string ids_text;
+  while (true) {
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    ReadRecord(*q, record, ids_text);
+    const int64_t seq = record.sequence;
+    if (seq != expected_sequence) {
+      report.ok = false;
+      report.first_bad_sequence = seq;
+      report.problem =
+          seq > expected_sequence
+              ? absl::StrCat("records ", expected_sequence, "..", seq - 1, " are missing before record ", seq,
+                             " (deleted)")
+              : absl::StrCat("record ", seq, " is out of place: expected record ", expected_sequence,
+                             " (inserted, or older than the prune checkpoint)");
+      return absl::OkStatus();
+    }
+    if (record.previous_hash != expected_previous) {
+      report.ok = false;
+      report.first_bad_sequence = seq;
+      report.problem =
+          seq == first_expected
+              ? absl::StrCat("record ", seq, "'s previous_hash does not link to the ",
+                             first_expected == 1 ? "genesis hash" : "prune checkpoint",
+                             " (a record was inserted or replaced)")
+              : absl::StrCat("record ", seq, "'s previous_hash does not match record ", seq - 1,
+                             "'s hash (a record was inserted or replaced)");
+      return absl::OkStatus();
+    }
+    if (ComputeRecordHash(record, ids_text) != record.record_hash) {
+      report.ok = false;
+      report.first_bad_sequence = seq;
+      report.problem = absl::StrCat("record ", seq, "'s contents do not match its record_hash (record altered)");
+      return absl::OkStatus();
+    }
+    ++report.records_checked;
+    report.head_sequence = seq;
+    report.head_hash = record.record_hash;
+    if (on_record) on_record(record);
+    expected_previous = record.record_hash;
+    ++expected_sequence;
+  }
+  return absl::OkStatus();
+}
+
+// Runs `body` in a read transaction so every query sees one snapshot.
+absl::Status InReadTransaction(store::Connection& db, const std::function<absl::Status()>& body) {
+  if (absl::Status begin = db.Execute("BEGIN"); !begin.ok()) return begin;
+  absl::Status result = body();
+  db.Execute(result.ok() ? "COMMIT" : "ROLLBACK").IgnoreError();
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db, const std::optional<ChainHead>& expected_head) {
+  VerifyReport report;
+  absl::Status status = InReadTransaction(db, [&]() -> absl::Status {
+    absl::StatusOr<std::optional<Checkpoint>> checkpoint = ReadCheckpoint(db);
+    if (!checkpoint.ok()) return checkpoint.status();
+    Checkpoint start = checkpoint->value_or(Checkpoint{});
+    report.checkpoint_sequence = start.sequence;
+    report.head_sequence = start.sequence;
+    report.head_hash = start.record_hash;
+    std::optional<std::string> hash_at_expected;
+    if (expected_head.has_value() && expected_head->sequence == start.sequence) hash_at_expected = start.record_hash;
+    absl::Status checked = CheckChain(db, start.sequence + 1, start.record_hash,
+                                      std::numeric_limits<int64_t>::max(), report, [&](const AuditRecord& r) {
+                                        if (expected_head.has_value() && r.sequence == expected_head->sequence) {
+                                          hash_at_expected = r.record_hash;
+                                        }
+                                      });
+    if (!checked.ok() || !report.ok || !expected_head.has_value() || expected_head->sequence == 0) return checked;
+    if (expected_head->sequence > report.head_sequence) {
+      report.ok = false;
+      report.first_bad_sequence = report.head_sequence + 1;
+      report.problem = absl::StrCat("the log ends at record ", report.head_sequence, " but records up to ",
+                                    expected_head->sequence, " were committed (tail deleted)");
+    } else if (hash_at_expected.has_value() && *hash_at_expected != expected_head->record_hash) {
+      report.ok = false;
+      report.first_bad_sequence = expected_head->sequence;
+      report.problem = absl::StrCat("record ", expected_head->sequence,
+                                    " is not the record this server committed (chain rewritten)");
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return report;
+}
+
+absl::Status ScanRecords(store::Connection& db, absl::Time from, absl::Time to,
+                         const std::function<absl::Status(const AuditRecord&)>& visit) {
+  // time is non-decreasing in sequence, so (time_us, sequence) is chain order
+  // and the range is read straight off the time index.
+  absl::StatusOr<store::Statement> q = db.Prepare(absl::StrCat(
+      "SELECT ", kColumns, " FROM audit_log WHERE time_us >= ?1 AND time_us < ?2 ORDER BY time_us, sequence"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, static_cast<int64_t>(absl::ToUnixMicros(from))).Bind(2, static_cast<int64_t>(absl::ToUnixMicros(to)));
+  AuditRecord record;
+  std::string ids_text;
+  while (true) {
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    ReadRecord(*q, record, ids_text);
+    absl::StatusOr<std::vector<int64_t>> ids = ParseListingIds(ids_text);
+    if (!ids.ok()) {
+      return absl::DataLossError(absl::StrCat("audit record ", record.sequence, ": ", ids.status().message()));
+    }
+    record.matched_listing_ids = std::move(*ids);
+    if (absl::Status s = visit(record); !s.ok()) return s;
+  }
+}
+
+absl::StatusOr<int64_t> ExportRecords(store::Connection& db, absl::Time from, absl::Time to, ExportFormat format,
+                                      std::ostream& out) {
+  int64_t count = 0;
+  if (format == ExportFormat::kCsv) WriteCsvHeader(out);
+  absl::Status status = ScanRecords(db, from, to, [&](const AuditRecord& r) {
+    if (format == ExportFormat::kCsv) {
+      WriteCsvRow(r, out);
+    } else {
+      WriteJsonLine(r, out);
+    }
+    ++count;
+    return out.good() ? absl::OkStatus() : absl::DataLossError("audit export: writing the output failed");
+  });
+  if (!status.ok()) return status;
+  out.flush();
+  if (!out.good()) return absl::DataLossError("audit export: writing the output failed");
+  return count;
+}
+
+// ---------------------------------------------------------------- AuditLog
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Options options) {
+  if (options.queue_capacity == 0 || options.batch_size == 0) {
+    return absl::InvalidArgumentError("audit log: queue_capacity and batch_size must be positive");
+  }
+  if (options.batch_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("audit log: batch_interval must be positive");
+  }
+  if (!options.clock) return absl::InvalidArgumentError("audit log: clock is required");
+  absl::StatusOr<std::unique_ptr<store::Connection>> db = store::Connection::Open(path);
+  if (!db.ok()) return db.status();
+  absl::StatusOr<store::Statement> insert = (*db)->Prepare(absl::StrCat(
+      "INSERT INTO audit_log (", kColumns, ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+  if (!insert.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("audit_log table missing (migrations not applied?): ", insert.status().message()));
+  }
+
+  // Resume from the newest record, else the prune checkpoint, else genesis.
+  absl::StatusOr<std::optional<Checkpoint>> checkpoint = ReadCheckpoint(**db);
+  if (!checkpoint.ok()) return checkpoint.status();
+  Checkpoint head = checkpoint->value_or(Checkpoint{});
+  absl::StatusOr<store::Statement> last =
+      (*db)->Prepare("SELECT sequence, record_hash, time_us FROM audit_log ORDER BY sequence DESC LIMIT 1");
+  if (!last.ok()) return last.status();
+  absl::StatusOr<bool> row = last->Step();
+  if (!row.ok()) return row.status();
+  if (*row) head = Checkpoint{last->ColumnInt(0), last->ColumnText(1), absl::FromUnixMicros(last->ColumnInt(2))};
+
+  std::unique_ptr<AuditLog> log(new AuditLog(path, std::move(options), std::move(*db), std::move(*insert)));
+  log->head_sequence_ = head.sequence;
+  log->head_hash_ = head.record_hash;
+  log->last_sequence_ = log->committed_sequence_ = log->durable_sequence_ = head.sequence;
+  log->committed_hash_ = head.record_hash;
+  log->last_time_ = head.time;
+  log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
+  return log;
+}
+
+AuditLog::AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db, store::Statement insert)
+    : path_(std::move(path)), options_(std::move(options)), db_(std::move(db)), insert_(std::move(insert)) {}
+
+AuditLog::~AuditLog() { Shutdown().IgnoreError(); }
+
+absl::StatusOr<int64_t> AuditLog::Append(AuditEntry entry) {
+  const std::pair<const char*, const std::string*> fields[] = {
+      {"key_id", &entry.key_id},        {"reference", &entry.reference},
+      {"request_id", &entry.request_id}, {"normalized_address", &entry.normalized_address},
+      {"chain", &entry.chain},          {"snapshot_id", &entry.snapshot_id}};
+  for (const auto& [name, value] : fields) {
+    if (value->size() > kMaxFieldBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("audit ", name, " is ", value->size(), " bytes; at most ", kMaxFieldBytes, " are recorded"));
+    }
+  }
+  Pending pending;
+  AuditRecord& r = pending.record;
+  r.key_id = SanitizeUtf8(std::move(entry.key_id));
+  r.reference = SanitizeUtf8(std::move(entry.reference));
+  r.request_id = SanitizeUtf8(std::move(entry.request_id));
+  r.normalized_address = SanitizeUtf8(std::move(entry.normalized_address));
+  r.chain = SanitizeUtf8(std::move(entry.chain));
+  r.verdict = std::string(VerdictName(entry.verdict));
+  r.snapshot_id = SanitizeUtf8(std::move(entry.snapshot_id));
+  pending.matched_listing_ids_text = JoinListingIds(entry.matched_listing_ids);
+  r.matched_listing_ids = std::move(entry.matched_listing_ids);
+  const bool durable = entry.verdict == Verdict::kMatch;
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!accepting_) return absl::FailedPreconditionError("audit log is shut down");
+  if (last_sequence_ - committed_sequence_ >= static_cast<int64_t>(options_.queue_capacity)) {
+    ++blocked_appends_;
+    ++blocked_waiters_;
+    writer_cv_.notify_one();
+    committed_cv_.wait(lock, [&] {
+      return !accepting_ || last_sequence_ - committed_sequence_ < static_cast<int64_t>(options_.queue_capacity);
+    });
+    --blocked_waiters_;
+    if (!accepting_) return absl::FailedPreconditionError("audit log is shut down");
+  }
+  absl::Time time = absl::FromUnixMicros(absl::ToUnixMicros(options_.clock()));
+  if (time < last_time_) time = last_time_;
+  last_time_ = time;
+  r.time = time;
+  const int64_t sequence = r.sequence = ++last_sequence_;
+  pending_.push_back(std::move(pending));
+  if (!durable) {
+    if (pending_.size() == options_.batch_size) writer_cv_.notify_one();
+    return sequence;
+  }
+  durable_wanted_ = std::max(durable_wanted_, sequence);
+  const int64_t failures_before = write_failures_;
+  writer_cv_.notify_one();
+  committed_cv_.wait(lock, [&] {
+    return durable_sequence_ >= sequence || write_failures_ != failures_before || writer_done_;
+  });
+  if (durable_sequence_ >= sequence) return sequence;
+  return last_error_.ok() ? absl::UnavailableError("audit writer stopped before the record was written")
+                          : last_error_;
+}
+
+absl::Status AuditLog::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const int64_t target = last_sequence_;
+  if (durable_sequence_ >= target) return absl::OkStatus();
+  durable_wanted_ = std::max(durable_wanted_, target);
+  const int64_t failures_before = write_failures_;
+  writer_cv_.notify_one();
+  committed_cv_.wait(lock, [&] {
+    return durable_sequence_ >= target || write_failures_ != failures_before || writer_done_;
+  });
+  if (durable_sequence_ >= target) return absl::OkStatus();
+  return last_error_.ok() ? absl::UnavailableError("audit writer stopped before the flush completed") : last_error_;
+}
+
+absl::Status AuditLog::Shutdown() {
+  std::lock_guard<std::mutex> shutdown_lock(shutdown_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    accepting_ = false;
+    stopping_ = true;
+  }
+  writer_cv_.notify_all();
+  committed_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!pending_.empty()) {
+    return absl::DataLossError(absl::StrCat(pending_.size(), " audit records could not be written: ",
+                                            last_error_.message()));
+  }
+  return absl::OkStatus();
+}
+
+void AuditLog::WriterLoop() {
+  std::vector<Pending> batch;
+  int stop_failures = 0;
+  std::unique_lock<std::mutex> lock(mu_);
+  auto ready = [&] {
+    if (stopping_) return true;
+    if (durable_wanted_ > durable_sequence_) return true;
+    return !pending_.empty() &&
+           (pending_.size() >= options_.batch_size || blocked_waiters_ > 0);
+  };
+  while (true) {
+    if (!ready()) writer_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.batch_interval), ready);
+    if (pending_.empty()) {
+      if (durable_wanted_ > durable_sequence_ && committed_sequence_ >= durable_wanted_) {
+        // Everything wanted is committed but not yet synced (Flush after CLEARs).
+        const int64_t target = committed_sequence_;
+        lock.unlock();
+        absl::Status synced = SyncWal();
+        lock.lock();
+        if (synced.ok()) {
+          durable_sequence_ = std::max(durable_sequence_, target);
+        } else {
+          ++write_failures_;
+          last_error_ = synced;
+        }
+        committed_cv_.notify_all();
+        if (!synced.ok()) {
+          if (stopping_) break;
+          writer_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.batch_interval));
+        }
+        continue;
+      }
+      if (stopping_) break;
+      continue;
+    }
+    batch.swap(pending_);
+    const bool durable = stopping_ || durable_wanted_ > durable_sequence_;
+    lock.unlock();
+    absl::Status status;
+    std::string head_hash;
+    {
+      std::lock_guard<std::mutex> db_lock(db_mu_);
+      status = WriteBatch(batch, durable);
+      head_hash = head_hash_;
+    }
+    lock.lock();
+    if (status.ok()) {
+      committed_sequence_ = batch.back().record.sequence;
+      committed_hash_ = std::move(head_hash);
+      if (durable) durable_sequence_ = committed_sequence_;
+      ++batches_;
+      batch.clear();
+      committed_cv_.notify_all();
+      continue;
+    }
+    // Keep every record, in order, for the next attempt.
+    ++write_failures_;
+    last_error_ = status;
+    batch.insert(batch.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+    pending_.swap(batch);
+    batch.clear();
+    committed_cv_.notify_all();
+    if (stopping_ && ++stop_failures >= 3) break;  // Shutdown reports what is left
+    writer_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.batch_interval));
+  }
+  writer_done_ = true;
+  committed_cv_.notify_all();
+}
+
+absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch, bool durable) {
+  if (batch.front().record.sequence != head_sequence_ + 1) {
+    return absl::InternalError(absl::StrCat("audit chain: next sequence ", batch.front().record.sequence,
+                                            " does not follow the head ", head_sequence_));
+  }
+  if (durable) {
+    if (absl::Status s = db_->Execute("PRAGMA synchronous=FULL"); !s.ok()) return s;
+  }
+  std::string previous = head_hash_;
+  absl::Status status = db_->InTransaction([&]() -> absl::Status {
+    for (Pending& p : batch) {
+      AuditRecord& r = p.record;
+      r.previous_hash = previous;
+      r.record_hash = ComputeRecordHash(r, p.matched_listing_ids_text);
+      insert_.Reset();
+      insert_.Bind(1, r.sequence)
+          .Bind(2, static_cast<int64_t>(absl::ToUnixMicros(r.time)))
+          .Bind(3, Sv(r.key_id))
+          .Bind(4, Sv(r.reference))
+          .Bind(5, Sv(r.request_id))
+          .Bind(6, Sv(r.normalized_address))
+          .Bind(7, Sv(r.chain))
+          .Bind(8, Sv(r.verdict))
+          .Bind(9, Sv(p.matched_listing_ids_text))
+          .Bind(10, Sv(r.snapshot_id))
+          .Bind(11, Sv(r.previous_hash))
+          .Bind(12, Sv(r.record_hash));
+      if (absl::Status s = insert_.Run(); !s.ok()) return s;
+      previous = r.record_hash;
+    }
+    return absl::OkStatus();
+  });
+  insert_.Reset();
+  if (durable) db_->Execute("PRAGMA synchronous=NORMAL").IgnoreError();
+  if (!status.ok()) return status;
+  head_sequence_ = batch.back().record.sequence;
+  head_hash_ = std::move(previous);
+  return absl::OkStatus();
+}
+
+absl::Status AuditLog::SyncWal() {
+  const std::string wal = path_ + "-wal";
+  int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::OkStatus();  // checkpointed and removed: nothing to sync
+    return absl::InternalError(absl::StrCat("audit: open ", wal, ": ", std::strerror(errno)));
+  }
+  const int rc = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  if (rc != 0) return absl::InternalError(absl::StrCat("audit: fsync ", wal, ": ", std::strerror(saved)));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<store::Connection>> AuditLog::OpenReader() {
+  return store::Connection::Open(path_, store::Connection::Mode::kReadOnly);
+}
+
+absl::StatusOr<VerifyReport> AuditLog::Verify() {
+  ChainHead head;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    head = ChainHead{committed_sequence_, committed_hash_};
+  }
+  absl::StatusOr<std::unique_ptr<store::Connection>> db = OpenReader();
+  if (!db.ok()) return db.status();
+  return VerifyChain(**db, head);
+}
+
+absl::Status AuditLog::Scan(absl::Time from, absl::Time to,
+                            const std::function<absl::Status(const AuditRecord&)>& visit) {
+  absl::StatusOr<std::unique_ptr<store::Connection>> db = OpenReader();
+  if (!db.ok()) return db.status();
+  return ScanRecords(**db, from, to, visit);
+}
+
+absl::StatusOr<int64_t> AuditLog::Export(absl::Time from, absl::Time to, ExportFormat format, std::ostream& out) {
+  absl::StatusOr<std::unique_ptr<store::Connection>> db = OpenReader();
+  if (!db.ok()) return db.status();
+  return ExportRecords(**db, from, to, format, out);
+}
+
+absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(absl::Duration retention, absl::Time now) {
+  if (retention <= absl::ZeroDuration()) return absl::InvalidArgumentError("audit retention must be positive");
+  const int64_t cutoff_us = absl::ToUnixMicros(now - retention);
+  PruneResult result;
+  std::lock_guard<std::mutex> db_lock(db_mu_);
+
+  // The first record to keep: the oldest inside the retention, by the time
+  // index, or any earlier-sequenced record inside it (only if time went
+  // backwards in a tampered file): pruning removes a prefix of the chain only.
+  int64_t first_kept = std::numeric_limits<int64_t>::max();
+  {
+    absl::StatusOr<store::Statement> q = db_->Prepare(
+        "SELECT sequence FROM audit_log WHERE time_us >= ?1 ORDER BY time_us, sequence LIMIT 1");
+    if (!q.ok()) return q.status();
+    q->Bind(1, cutoff_us);
+    absl::StatusOr<bool> row = q->Step();
+    if (!row.ok()) return row.status();
+    if (*row) first_kept = q->ColumnInt(0);
+    absl::StatusOr<store::Statement> earlier =
+        db_->Prepare("SELECT min(sequence) FROM audit_log WHERE sequence < ?1 AND time_us >= ?2");
+    if (!earlier.ok()) return earlier.status();
+    earlier->Bind(1, first_kept).Bind(2, cutoff_us);
+    row = earlier->Step();
+    if (!row.ok()) return row.status();
+    if (*row && !earlier->ColumnIsNull(0)) first_kept = std::min(first_kept, earlier->ColumnInt(0));
+  }
+
+  while (true) {
+    bool done = false;
+    absl::Status status = db_->InTransaction([&]() -> absl::Status {
+      absl::StatusOr<std::optional<Checkpoint>> checkpoint = ReadCheckpoint(*db_);
+      if (!checkpoint.ok()) return checkpoint.status();
+      const Checkpoint start = checkpoint->value_or(Checkpoint{});
+      result.checkpoint_sequence = start.sequence;
+      const int64_t chunk_end = std::min(first_kept - 1, start.sequence + kPruneChunk);
+      if (chunk_end <= start.sequence) {
+        done = true;
+        return absl::OkStatus();
+      }
+      // Never destroy evidence: what is pruned must verify first.
+      VerifyReport report;
+      absl::Status checked = CheckChain(*db_, start.sequence + 1, start.record_hash, chunk_end, report, nullptr);
+      if (!checked.ok()) return checked;
+      if (!report.ok) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("refusing to prune a broken audit chain: ", report.problem));
+      }
+      if (report.records_checked == 0) {
+        done = true;
+        return absl::OkStatus();
+      }
+      absl::StatusOr<store::Statement> time_q =
+          db_->Prepare("SELECT time_us FROM audit_log WHERE sequence = ?1");
+      if (!time_q.ok()) return time_q.status();
+      time_q->Bind(1, report.head_sequence);
+      if (absl::StatusOr<bool> row = time_q->Step(); !row.ok() || !*row) {
+        return row.ok() ? absl::InternalError("audit prune: record vanished") : row.status();
+      }
+      const int64_t head_time_us = time_q->ColumnInt(0);
+      absl::StatusOr<store::Statement> del = db_->Prepare("DELETE FROM audit_log WHERE sequence <= ?1");
+      if (!del.ok()) return del.status();
+      del->Bind(1, report.head_sequence);
+      if (absl::Status s = del->Run(); !s.ok()) return s;
+      result.pruned += sqlite3_changes(db_->raw());
+      absl::StatusOr<store::Statement> upsert = db_->Prepare(
+          "INSERT INTO audit_checkpoint (id, sequence, record_hash, time_us, pruned_at_us) "
+          "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence, "
+          "record_hash = excluded.record_hash, time_us = excluded.time_us, pruned_at_us = excluded.pruned_at_us");
+      if (!upsert.ok()) return upsert.status();
+      upsert->Bind(1, report.head_sequence)
+          .Bind(2, Sv(report.head_hash))
+          .Bind(3, head_time_us)
+          .Bind(4, static_cast<int64_t>(absl::ToUnixMicros(now)));
+      if (absl::Status s = upsert->Run(); !s.ok()) return s;
+      result.checkpoint_sequence = report.head_sequence;
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    if (done) return result;
+  }
+}
+
+AuditLog::Stats AuditLog::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stats s;
+  s.last_sequence = last_sequence_;
+  s.committed_sequence = committed_sequence_;
+  s.queued = last_sequence_ - committed_sequence_;
+  s.batches = batches_;
+  s.blocked_appends = blocked_appends_;
+  s.write_failures = write_failures_;
+  return s;
+}
+
+}  // namespace screening::audit

@@ -1,0 +1,227 @@
+// The compliance record: a tamper-evident, hash-chained log of every
+// screening in the SQLite tables of migrations/0003_audit_log.sql.
+//
+// Durability contract
+//  - Append of a MATCH returns only after that record, and every record
+//    appended before it, is committed in a transaction run with
+//    synchronous=FULL (the WAL is fsynced): a match survives a process crash
+//    or power loss once Append has returned OK.
+//  - CLEAR and INVALID_ADDRESS records are only enqueued: a background writer
+//    commits them in batches, one transaction per batch, when batch_size
+//    records wait or batch_interval has passed, whichever comes first.
+//  - Loss window after a crash (no Shutdown): at most the records accepted
+//    but not yet committed, which is never more than queue_capacity records,
+//    and, while the disk keeps up, only those appended in the last
+//    batch_interval plus one commit. Records are committed in sequence
+//    order, so what survives is always a prefix of the chain: a crash loses
+//    the newest records, never one in the middle, and the chain verifies.
+//    Without power loss (process crash only) committed batches also survive.
+//  - Backpressure: when queue_capacity records are accepted but uncommitted,
+//    Append blocks until the writer catches up; records are never dropped.
+//    If the database stays unwritable the queue fills and every Append
+//    blocks: the service stops answering rather than answer unrecorded.
+//  - Shutdown (and the destructor) stops new appends and commits every
+//    accepted record before returning: a graceful shutdown loses none.
+//
+// Ordering: sequence numbers are dense, assigned at Append in call order;
+// time is taken from the clock at Append, truncated to microseconds and never
+// earlier than the previous record's (time is non-decreasing in sequence).
+//
+// Tamper evidence: Verify recomputes every hash. An attacker who can write
+// the file AND recompute the chain up to its end can forge it; anchor the
+// head (VerifyReport::head_sequence/head_hash) outside the database, e.g. in
+// the periodic export, to catch that. While this process runs, Verify also
+// checks the tail against the head it committed itself.
+//
+// One AuditLog per database file (it owns the chain head). Thread-safe.
+#ifndef SCREENING_AUDIT_AUDIT_LOG_H_
+#define SCREENING_AUDIT_AUDIT_LOG_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "audit/record.h"
+#include "store/sqlite.h"
+
+namespace screening::audit {
+
+// Ten calendar years: 3650 days plus 3, the most leap days any ten-year span
+// holds, so pruning never removes a record younger than ten years.
+inline constexpr absl::Duration kDefaultRetention = absl::Hours(24 * (3650 + 3));
+
+struct VerifyReport {
+  bool ok = true;
+  int64_t records_checked = 0;     // records whose links and hash were confirmed
+  int64_t first_bad_sequence = 0;  // when !ok: the first record that breaks the chain
+  std::string problem;             // when !ok: what is wrong, for people
+  int64_t checkpoint_sequence = 0; // last pruned record (0: nothing pruned)
+  int64_t head_sequence = 0;       // last record in the file (or the checkpoint)
+  std::string head_hash;           // its record_hash: anchor this externally
+};
+
+// The chain head a verifier expects the file to contain (see Verify).
+struct ChainHead {
+  int64_t sequence = 0;
+  std::string record_hash;
+};
+
+// Checks the chain in `db` (any connection; read in one transaction): every
+// record's previous_hash links to its predecessor (or the checkpoint /
+// genesis), its record_hash matches its contents, and sequence numbers are
+// dense. With `expected_head`, also that the file still holds that record
+// with that hash (detects a truncated or rewritten tail). Stops at the first
+// problem. Errors only for database failures.
+absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db,
+                                         const std::optional<ChainHead>& expected_head = std::nullopt);
+
+enum class ExportFormat { kCsv, kJsonLines };
+
+// Records with from <= time < to, oldest first. Use absl::InfinitePast() /
+// absl::InfiniteFuture() for open bounds. `visit` returning an error stops
+// the scan with that error.
+absl::Status ScanRecords(store::Connection& db, absl::Time from, absl::Time to,
+                         const std::function<absl::Status(const AuditRecord&)>& visit);
+
+// ScanRecords written to `out` (see audit/export.h for both formats);
+// returns the number of records written.
+absl::StatusOr<int64_t> ExportRecords(store::Connection& db, absl::Time from, absl::Time to,
+                                      ExportFormat format, std::ostream& out);
+
+class AuditLog {
+ public:
+  struct Options {
+    // Records accepted but not yet committed before Append blocks; also the
+    // bound on records a crash can lose.
+    size_t queue_capacity = 65536;
+    // The writer commits as soon as this many records wait.
+    size_t batch_size = 2048;
+    // ... and at the latest this long after the previous commit.
+    absl::Duration batch_interval = absl::Milliseconds(100);
+    // Source of record times (tests inject a fake clock).
+    std::function<absl::Time()> clock = [] { return absl::Now(); };
+  };
+
+  struct Stats {
+    int64_t last_sequence = 0;       // last assigned
+    int64_t committed_sequence = 0;  // last committed
+    int64_t queued = 0;              // accepted, not yet committed
+    int64_t batches = 0;             // transactions committed by this instance
+    int64_t blocked_appends = 0;     // appends that waited on a full queue
+    int64_t write_failures = 0;
+  };
+
+  // Opens the log in the database at `path` (migrations applied; else
+  // FailedPrecondition), resumes the chain from its head and starts the
+  // writer thread. InvalidArgument for a zero capacity or batch size or a
+  // non-positive interval.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path, Options options);
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path) {
+    return Open(path, Options());
+  }
+  ~AuditLog();  // Shutdown()
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Records one screening and returns its sequence number. MATCH: returns
+  // after the durable commit described above; if that commit fails the error
+  // is returned (the record stays queued and is retried: it is not lost, but
+  // not yet durable). Others: returns once enqueued. InvalidArgument for a
+  // field longer than kMaxFieldBytes; FailedPrecondition after Shutdown.
+  absl::StatusOr<int64_t> Append(AuditEntry entry);
+
+  // Returns once every record appended before the call is committed with
+  // synchronous=FULL, or with the writer's error.
+  absl::Status Flush();
+
+  // Refuses further appends, commits everything accepted and stops the
+  // writer. Idempotent. An error means some records could not be written
+  // (the database is failing); the message says how many.
+  absl::Status Shutdown();
+
+  // VerifyChain over a fresh connection, checking the tail against the head
+  // this instance committed.
+  absl::StatusOr<VerifyReport> Verify();
+
+  // Committed records only (call Flush first to include the queue).
+  absl::Status Scan(absl::Time from, absl::Time to,
+                    const std::function<absl::Status(const AuditRecord&)>& visit);
+  absl::StatusOr<int64_t> Export(absl::Time from, absl::Time to, ExportFormat format, std::ostream& out);
+
+  struct PruneResult {
+    int64_t pruned = 0;               // records deleted
+    int64_t checkpoint_sequence = 0;  // the chain now starts after this record
+  };
+  // Deletes the records older than `retention` (time < now - retention),
+  // oldest first and only as a prefix of the chain: it stops at the first
+  // record inside the retention. The last deleted record's sequence and hash
+  // become the checkpoint Verify starts from, so the rest stays verifiable.
+  // Deletes in chunks (one transaction each) so appends wait at most one
+  // chunk. InvalidArgument for a non-positive retention.
+  absl::StatusOr<PruneResult> Prune(absl::Duration retention, absl::Time now);
+
+  Stats stats() const;
+
+ private:
+  // An accepted record; previous_hash and record_hash are filled in by the
+  // writer, which alone knows the chain head.
+  struct Pending {
+    AuditRecord record;
+    std::string matched_listing_ids_text;
+  };
+
+  AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db, store::Statement insert);
+  void WriterLoop();
+  // Hashes and inserts `batch` in one transaction; on success advances
+  // head_hash_/head_sequence_. Caller holds db_mu_.
+  absl::Status WriteBatch(std::vector<Pending>& batch, bool durable);
+  // fsyncs the WAL: makes earlier synchronous=NORMAL commits durable.
+  absl::Status SyncWal();
+  absl::StatusOr<std::unique_ptr<store::Connection>> OpenReader();
+
+  const std::string path_;
+  const Options options_;
+
+  // The write connection, used by the writer thread and Prune.
+  std::mutex db_mu_;
+  std::unique_ptr<store::Connection> db_;
+  store::Statement insert_;
+  int64_t head_sequence_ = 0;  // last committed record; guarded by db_mu_
+  std::string head_hash_;
+
+  mutable std::mutex mu_;
+  std::condition_variable writer_cv_;     // wakes the writer
+  std::condition_variable committed_cv_;  // wakes Append (full queue / MATCH) and Flush
+  std::vector<Pending> pending_;
+  int64_t last_sequence_ = 0;
+  int64_t committed_sequence_ = 0;
+  std::string committed_hash_;
+  int64_t durable_sequence_ = 0;
+  int64_t durable_wanted_ = 0;
+  absl::Time last_time_ = absl::InfinitePast();
+  bool accepting_ = true;
+  bool stopping_ = false;
+  bool writer_done_ = false;
+  absl::Status last_error_;
+  int64_t batches_ = 0;
+  int64_t blocked_appends_ = 0;
+  int64_t write_failures_ = 0;
+  int blocked_waiters_ = 0;
+
+  std::mutex shutdown_mu_;  // serializes Shutdown callers around the join
+  std::thread writer_;
+};
+
+}  // namespace screening::audit
+
+#endif  // SCREENING_AUDIT_AUDIT_LOG_H_

@@ -1,0 +1,165 @@
+#include "audit/record.h"
+
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace screening::audit {
+namespace {
+
+constexpr absl::string_view kEncodingTag = "screening-audit-v1\n";
+
+void AppendField(std::string& out, absl::string_view value) {
+  absl::StrAppend(&out, value.size(), ":", value, ",");
+}
+
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) std::abort();
+    return fetched;
+  }();
+  return md;
+}
+
+struct CtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+std::string Sha256Hex(absl::string_view data) {
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
+  unsigned char digest[32];
+  unsigned int len = 0;
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), Sha256Md(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1 || len != sizeof(digest)) {
+    std::abort();
+  }
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex(64, '\0');
+  for (int i = 0; i < 32; ++i) {
+    hex[2 * i] = kDigits[digest[i] >> 4];
+    hex[2 * i + 1] = kDigits[digest[i] & 0xf];
+  }
+  return hex;
+}
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid
+// (overlong forms, surrogates and code points above U+10FFFF included).
+size_t ValidSequenceLength(absl::string_view s, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return 1;
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+  if (c1 < lo || c1 > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    const unsigned char ck = static_cast<unsigned char>(s[i + k]);
+    if (ck < 0x80 || ck > 0xbf) return 0;
+  }
+  return len;
+}
+
+}  // namespace
+
+absl::string_view VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kClear:
+      return "CLEAR";
+    case Verdict::kMatch:
+      return "MATCH";
+    case Verdict::kInvalidAddress:
+      return "INVALID_ADDRESS";
+  }
+  return "UNKNOWN";
+}
+
+std::string FormatAuditTime(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
+}
+
+std::string JoinListingIds(const std::vector<int64_t>& ids) { return absl::StrJoin(ids, ","); }
+
+absl::StatusOr<std::vector<int64_t>> ParseListingIds(absl::string_view text) {
+  std::vector<int64_t> ids;
+  if (text.empty()) return ids;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    int64_t id = 0;
+    const bool digits_only = !part.empty() && part.find_first_not_of("0123456789-") == absl::string_view::npos;
+    if (!digits_only || !absl::SimpleAtoi(part, &id) || absl::StrCat(id) != part) {
+      return absl::InvalidArgumentError(absl::StrCat("bad listing id list '", text, "'"));
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+std::string CanonicalEncoding(const AuditRecord& r, absl::string_view matched_listing_ids_text) {
+  std::string out;
+  out.reserve(256 + r.reference.size() + r.normalized_address.size() + matched_listing_ids_text.size());
+  out.append(kEncodingTag.data(), kEncodingTag.size());
+  AppendField(out, absl::StrCat(r.sequence));
+  AppendField(out, FormatAuditTime(r.time));
+  AppendField(out, r.key_id);
+  AppendField(out, r.reference);
+  AppendField(out, r.request_id);
+  AppendField(out, r.normalized_address);
+  AppendField(out, r.chain);
+  AppendField(out, r.verdict);
+  AppendField(out, matched_listing_ids_text);
+  AppendField(out, r.snapshot_id);
+  AppendField(out, r.previous_hash);
+  return out;
+}
+
+std::string ComputeRecordHash(const AuditRecord& record, absl::string_view matched_listing_ids_text) {
+  return Sha256Hex(CanonicalEncoding(record, matched_listing_ids_text));
+}
+
+std::string ComputeRecordHash(const AuditRecord& record) {
+  return ComputeRecordHash(record, JoinListingIds(record.matched_listing_ids));
+}
+
+std::string SanitizeUtf8(std::string text) {
+  size_t i = 0;
+  while (i < text.size()) {  // fast path: most fields are valid (usually ASCII)
+    const size_t len = ValidSequenceLength(text, i);
+    if (len == 0) break;
+    i += len;
+  }
+  if (i == text.size()) return text;
+  std::string out = text.substr(0, i);
+  while (i < text.size()) {
+    const size_t len = ValidSequenceLength(text, i);
+    if (len == 0) {
+      out.append("\xef\xbf\xbd");
+      ++i;
+    } else {
+      out.append(text, i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+}  // namespace screening::audit

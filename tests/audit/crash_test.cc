@@ -1,0 +1,144 @@
+// Durability across a crash: a child process appends and then _exit()s
+// without Shutdown; the parent inspects what reached the database.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+
+#include "audit/audit_log.h"
+#include "gtest/gtest.h"
+#include "test_db.h"
+
+namespace screening::audit {
+namespace {
+
+using testing::CountRows;
+using testing::Entry;
+using testing::TempDatabase;
+
+// Runs `body` in a child process. The body must end with Crash() while its
+// AuditLog is still alive: no destructors, no Shutdown, queued records die
+// with the process. Returning normally would drain the log and is an error.
+[[noreturn]] void Crash() { _exit(0); }
+
+void CrashAfter(const std::function<void()>& body) {
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    body();
+    _exit(9);  // the body returned: its log was shut down, not crashed
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "child failed before the simulated crash";
+}
+
+TEST(AuditCrashTest, MatchRecordsAndEverythingBeforeThemSurvive) {
+  TempDatabase db;
+  CrashAfter([&] {
+    AuditLog::Options options;
+    options.batch_interval = absl::Hours(1);
+    options.batch_size = 1 << 20;
+    options.queue_capacity = 1000;
+    auto log = AuditLog::Open(db.path(), options);
+    if (!log.ok()) _exit(2);
+    for (int i = 0; i < 10; ++i) {
+      if (!(*log)->Append(Entry(Verdict::kClear)).ok()) _exit(3);
+    }
+    if ((*log)->Append(Entry(Verdict::kMatch, "the match", {77})).value_or(0) != 11) _exit(4);
+    for (int i = 0; i < 5; ++i) {
+      if (!(*log)->Append(Entry(Verdict::kClear)).ok()) _exit(5);
+    }
+    Crash();
+  });
+  auto reader = db.Connect();
+  EXPECT_EQ(CountRows(*reader, "sequence <= 11"), 11);
+  EXPECT_EQ(CountRows(*reader, "sequence = 11 AND verdict = 'MATCH' AND reference = 'the match'"), 1);
+  // The 5 CLEAR records after it were only queued: at most they are lost,
+  // and whatever survived is a prefix of the chain that verifies.
+  const int64_t total = CountRows(*reader);
+  EXPECT_GE(total, 11);
+  EXPECT_LE(total, 16);
+  EXPECT_EQ(CountRows(*reader, "sequence <= " + std::to_string(total)), total);
+  auto report = VerifyChain(*reader);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
+
+  // A restarted log continues the surviving chain.
+  auto log = AuditLog::Open(db.path());
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(*(*log)->Append(Entry(Verdict::kMatch)), total + 1);
+  EXPECT_TRUE((*log)->Verify()->ok);
+}
+
+TEST(AuditCrashTest, ClearLossIsBoundedByQueueCapacity) {
+  TempDatabase db;
+  constexpr int kCapacity = 16;
+  constexpr int kAppends = 2000;
+  CrashAfter([&] {
+    AuditLog::Options options;
+    options.batch_interval = absl::Hours(1);  // only backpressure makes the writer commit
+    options.batch_size = 1 << 20;
+    options.queue_capacity = kCapacity;
+    auto log = AuditLog::Open(db.path(), options);
+    if (!log.ok()) _exit(2);
+    for (int i = 0; i < kAppends; ++i) {
+      if (!(*log)->Append(Entry(Verdict::kClear, std::to_string(i + 1))).ok()) _exit(3);
+    }
+    Crash();
+  });
+  auto reader = db.Connect();
+  const int64_t total = CountRows(*reader);
+  EXPECT_GE(total, kAppends - kCapacity);
+  EXPECT_LE(total, kAppends);
+  EXPECT_EQ(CountRows(*reader, "sequence <= " + std::to_string(total)), total);  // a prefix
+  EXPECT_TRUE(VerifyChain(*reader)->ok);
+}
+
+TEST(AuditCrashTest, EveryAcknowledgedMatchFromConcurrentAppendersSurvives) {
+  TempDatabase db;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  CrashAfter([&] {
+    close(fds[0]);
+    AuditLog::Options options;
+    options.batch_interval = absl::Milliseconds(20);
+    options.batch_size = 256;
+    options.queue_capacity = 4096;
+    auto log = AuditLog::Open(db.path(), options);
+    if (!log.ok()) _exit(2);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 1500; ++i) {
+          const bool match = (i + t) % 50 == 0;
+          absl::StatusOr<int64_t> seq = (*log)->Append(Entry(match ? Verdict::kMatch : Verdict::kClear));
+          if (!seq.ok()) _exit(3);
+          if (match && write(fds[1], &*seq, sizeof(int64_t)) != sizeof(int64_t)) _exit(4);
+        }
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    Crash();  // CLEAR records may still be queued
+  });
+  close(fds[1]);
+  std::set<int64_t> acknowledged;
+  int64_t seq = 0;
+  while (read(fds[0], &seq, sizeof(seq)) == sizeof(seq)) acknowledged.insert(seq);
+  close(fds[0]);
+  ASSERT_EQ(acknowledged.size(), 4u * 30);
+
+  auto reader = db.Connect();
+  for (int64_t s : acknowledged) {
+    EXPECT_EQ(CountRows(*reader, "sequence = " + std::to_string(s) + " AND verdict = 'MATCH'"), 1) << s;
+  }
+  const int64_t total = CountRows(*reader);
+  EXPECT_GE(total, *acknowledged.rbegin());
+  EXPECT_GE(total, 4 * 1500 - 4096);
+  EXPECT_TRUE(VerifyChain(*reader)->ok);
+}
+
+}  // namespace
+}  // namespace screening::audit

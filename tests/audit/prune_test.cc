@@ -1,0 +1,167 @@
+#include "audit/audit_log.h"
+#include "gtest/gtest.h"
+#include "test_db.h"
+
+namespace screening::audit {
+namespace {
+
+using testing::CountRows;
+using testing::Entry;
+using testing::FakeClock;
+using testing::TempDatabase;
+
+class PruneTest : public ::testing::Test {
+ protected:
+  void Open() {
+    AuditLog::Options options;
+    options.clock = clock_.Fn();
+    auto log = AuditLog::Open(db_.path(), options);
+    ASSERT_TRUE(log.ok()) << log.status();
+    log_ = std::move(*log);
+  }
+  void SetUp() override { Open(); }
+
+  void AppendAt(absl::Time when, int count, Verdict verdict = Verdict::kClear) {
+    clock_.now = when;
+    for (int i = 0; i < count; ++i) ASSERT_TRUE(log_->Append(Entry(verdict)).ok());
+    ASSERT_TRUE(log_->Flush().ok());
+  }
+
+  VerifyReport MustVerify() {
+    auto report = log_->Verify();
+    EXPECT_TRUE(report.ok()) << report.status();
+    return report.ok() ? *report : VerifyReport{};
+  }
+
+  FakeClock clock_;
+  TempDatabase db_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2035, 6, 1, 12, 0, 0), absl::UTCTimeZone());
+
+TEST(RetentionTest, DefaultRetentionCoversTenCalendarYearsWhateverTheLeapDays) {
+  for (int year = 2000; year <= 2100; ++year) {
+    for (int month : {1, 2, 3, 12}) {
+      const absl::CivilSecond now(year, month, month == 2 ? 29 : 1, 0, 0, 0);  // Feb 29 normalizes in non-leap years
+      const absl::Time t = absl::FromCivil(now, absl::UTCTimeZone());
+      const absl::Time ten_years_ago = absl::FromCivil(
+          absl::CivilSecond(now.year() - 10, now.month(), now.day(), 0, 0, 0), absl::UTCTimeZone());
+      EXPECT_LE(t - kDefaultRetention, ten_years_ago) << now;
+      EXPECT_GT(t - kDefaultRetention, ten_years_ago - absl::Hours(24 * 4)) << now;
+    }
+  }
+}
+
+TEST_F(PruneTest, DeletesOnlyRecordsOlderThanTheRetentionAndTheChainStillVerifies) {
+  const absl::Time cutoff = kNow - kDefaultRetention;
+  AppendAt(cutoff - absl::Hours(24 * 400), 30);
+  AppendAt(cutoff - absl::Microseconds(1), 5, Verdict::kMatch);  // last ones to go
+  AppendAt(cutoff, 4);                                            // exactly at the cutoff: kept
+  AppendAt(kNow - absl::Hours(1), 6);
+
+  absl::StatusOr<AuditLog::PruneResult> pruned = log_->Prune(kDefaultRetention, kNow);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->pruned, 35);
+  EXPECT_EQ(pruned->checkpoint_sequence, 35);
+  auto reader = db_.Connect();
+  EXPECT_EQ(CountRows(*reader), 10);
+  EXPECT_EQ(CountRows(*reader, "sequence <= 35"), 0);
+
+  VerifyReport report = MustVerify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.checkpoint_sequence, 35);
+  EXPECT_EQ(report.records_checked, 10);
+  EXPECT_EQ(report.head_sequence, 45);
+
+  // Pruning again changes nothing; appending continues the chain.
+  pruned = log_->Prune(kDefaultRetention, kNow);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->pruned, 0);
+  EXPECT_EQ(pruned->checkpoint_sequence, 35);
+  AppendAt(kNow, 3, Verdict::kMatch);
+  report = MustVerify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.records_checked, 13);
+}
+
+TEST_F(PruneTest, PruningEverythingKeepsTheChainAcrossARestart) {
+  AppendAt(kNow - absl::Hours(24 * 4000), 12);
+  ASSERT_TRUE(log_->Prune(kDefaultRetention, kNow).ok());
+  EXPECT_EQ(CountRows(*db_.Connect()), 0);
+  VerifyReport report = MustVerify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.head_sequence, 12);
+  const std::string checkpoint_hash = report.head_hash;
+  ASSERT_TRUE(log_->Shutdown().ok());
+  log_.reset();
+
+  Open();  // resumes from the checkpoint
+  AppendAt(kNow, 2);
+  report = MustVerify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.checkpoint_sequence, 12);
+  EXPECT_EQ(report.head_sequence, 14);
+  std::vector<AuditRecord> records;
+  ASSERT_TRUE(log_->Scan(absl::InfinitePast(), absl::InfiniteFuture(), [&](const AuditRecord& r) {
+    records.push_back(r);
+    return absl::OkStatus();
+  }).ok());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].sequence, 13);
+  EXPECT_EQ(records[0].previous_hash, checkpoint_hash);
+}
+
+TEST_F(PruneTest, LargePruneRunsInChunksAndEndsConsistent) {
+  AppendAt(kNow - absl::Hours(24 * 5000), 25001);
+  AppendAt(kNow, 1);
+  auto pruned = log_->Prune(kDefaultRetention, kNow);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->pruned, 25001);
+  EXPECT_EQ(pruned->checkpoint_sequence, 25001);
+  VerifyReport report = MustVerify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.records_checked, 1);
+}
+
+TEST_F(PruneTest, ShortRetentionPrunesMoreAndBadRetentionIsRefused) {
+  AppendAt(kNow - absl::Hours(48), 4);
+  AppendAt(kNow - absl::Hours(1), 4);
+  EXPECT_TRUE(absl::IsInvalidArgument(log_->Prune(absl::ZeroDuration(), kNow).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(log_->Prune(-absl::Hours(1), kNow).status()));
+  auto pruned = log_->Prune(absl::Hours(24), kNow);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_EQ(pruned->pruned, 4);
+  EXPECT_TRUE(MustVerify().ok);
+}
+
+TEST_F(PruneTest, RefusesToPruneATamperedChain) {
+  AppendAt(kNow - absl::Hours(24 * 4000), 10);
+  AppendAt(kNow, 2);
+  auto raw = db_.Connect();
+  ASSERT_TRUE(raw->Execute("DELETE FROM audit_log WHERE sequence = 4").ok());
+  auto pruned = log_->Prune(kDefaultRetention, kNow);
+  EXPECT_TRUE(absl::IsFailedPrecondition(pruned.status())) << pruned.status();
+  EXPECT_NE(pruned.status().message().find("records 4..4 are missing"), absl::string_view::npos);
+  EXPECT_EQ(CountRows(*raw), 11);  // the evidence stays
+  EXPECT_EQ(MustVerify().first_bad_sequence, 5);
+}
+
+TEST_F(PruneTest, AppendsDuringPruneKeepTheChainIntact) {
+  AppendAt(kNow - absl::Hours(24 * 5000), 20000);
+  clock_.now = kNow;
+  std::thread appender([&] {
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE(log_->Append(Entry(i % 100 ? Verdict::kClear : Verdict::kMatch)).ok());
+  });
+  auto pruned = log_->Prune(kDefaultRetention, kNow);
+  appender.join();
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->pruned, 20000);
+  ASSERT_TRUE(log_->Flush().ok());
+  VerifyReport report = MustVerify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.records_checked, 2000);
+}
+
+}  // namespace
+}  // namespace screening::audit
