@@ -62,9 +62,10 @@ struct Fixture {
   }
 };
 
+// A plain static, so its destructor removes the temporary directory at exit.
 Fixture& Shared() {
-  static Fixture* fixture = new Fixture();
-  return *fixture;
+  static Fixture fixture;
+  return fixture;
 }
 
 void BM_FindListingsHit(benchmark::State& state) {
