@@ -114,17 +114,27 @@ scenarios=(
   "stream@256|--mode stream --inflight 256 --channels 2 --expect-clear"
 )
 
+# CPU seconds the server process (all its threads) has used so far.
+server_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$server_pid/stat"
+}
+
 run_scenarios() {
   local label=$1 target=$2
   for s in "${scenarios[@]}"; do
-    local name=${s%%|*} args=${s#*|}
+    local name=${s%%|*} args=${s#*|} cpu_before cpu_after
+    cpu_before=$(server_cpu)
     # shellcheck disable=SC2086
     if ! "$load_bin" --target "$target" --server "$label" --scenario "$name" \
          --duration "$duration" --warmup "$warmup" "${client_pin[@]}" $args \
          >"$work/$label-$name.out" 2>"$work/$label-$name.err"; then
       echo "run.sh: $label $name: generator failed: $(tr '\n' ' ' <"$work/$label-$name.err")"
     fi
-    grep '^tsv' "$work/$label-$name.out" >>"$work/results.tsv" || true
+    cpu_after=$(server_cpu)
+    # One scenario per run: its line gets the server's CPU seconds appended.
+    grep '^tsv' "$work/$label-$name.out" |
+      awk -v cpu="$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { printf "%.3f", b - a }')" \
+        '{ print $0 "\t" cpu }' >>"$work/results.tsv" || true
   done
 }
 
@@ -159,14 +169,17 @@ fi
 # --- one table ---------------------------------------------------------------
 # TSV columns: 1 tsv, 2 scenario, 3 server, 4 mode, 5 inflight, 6 channels,
 # 7 seconds, 8 calls, 9 addresses, 10 errors, 11 calls/s, 12 addresses/s,
-# 13 p50, 14 p99, 15 p99.9, 16 max, 17 clear, 18 match, 19 invalid.
+# 13 p50, 14 p99, 15 p99.9, 16 max, 17 clear, 18 match, 19 invalid,
+# 20 addresses answered in all (warmup included), 21 generator CPU s, 22 server CPU s.
 echo
 echo "== screening vs echo floor (duration ${duration}s + ${warmup}s warmup per scenario)"
 order=$(printf '%s\n' "${scenarios[@]}" | cut -d'|' -f1 | tr '\n' ' ')
 awk -F'\t' -v order="$order" '
   { key = $2 SUBSEP $3; seen[key] = 1
     qps[key] = $11; aps[key] = $12; p50[key] = $13; p99[key] = $14; p999[key] = $15
-    err[key] = $10; clear[key] = $17; nmatch[key] = $18; invalid[key] = $19 }
+    err[key] = $10; clear[key] = $17; nmatch[key] = $18; invalid[key] = $19
+    scpu[key] = ($20 > 0) ? sprintf("%.2f", $22 * 1e6 / $20) : ""
+    ccpu[key] = ($20 > 0) ? sprintf("%.2f", $21 * 1e6 / $20) : "" }
   function has(s, srv) { return ((s SUBSEP srv) in seen) }
   function num(s, srv, arr) { return has(s, srv) ? arr[s SUBSEP srv] : "" }
   function ratio(a, b) { return (a != "" && b != "" && b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
@@ -205,6 +218,8 @@ awk -F'\t' -v order="$order" '
         row("", "p99 us", num(s, e, p99), num(s, r, p99), "", "")
       }
       row("", "p99.9 us", num(s, e, p999), num(s, r, p999), "", "")
+      row("", "srv cpu us/a", num(s, e, scpu), num(s, r, scpu), "server CPU per address", "")
+      row("", "gen cpu us/a", num(s, e, ccpu), num(s, r, ccpu), "generator CPU per address", "")
       if (has(s, r))
         printf "%-20s %-12s %12s %12s\n", "", "verdicts", "", \
                sprintf("%dC/%dM/%dI", clear[s SUBSEP r], nmatch[s SUBSEP r], invalid[s SUBSEP r])
@@ -213,7 +228,7 @@ awk -F'\t' -v order="$order" '
     }
   }' "$work/results.tsv"
 echo
-echo "== raw (TSV: scenario server mode inflight channels seconds calls addresses errors calls/s addresses/s p50 p99 p99.9 max clear match invalid)"
+echo "== raw (TSV: scenario server mode inflight channels seconds calls addresses errors calls/s addresses/s p50 p99 p99.9 max clear match invalid all_addresses gen_cpu_s server_cpu_s)"
 cut -f2- "$work/results.tsv"
 
 # --- in-process benchmarks ---------------------------------------------------

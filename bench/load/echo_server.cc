@@ -66,9 +66,11 @@ void FillStream(const ScreenStreamRequest& request, ScreenStreamResponse* respon
 
 // One bidi stream: reads eagerly, answers each request in order, keeps at most
 // one write outstanding (the callback API's rule) with a queue behind it.
+// With `coalesce`, a write that has more answers queued behind it carries the
+// buffer hint, so the transport may send several answers in one frame batch.
 class EchoStreamReactor : public grpc::ServerBidiReactor<ScreenStreamRequest, ScreenStreamResponse> {
  public:
-  EchoStreamReactor() { StartRead(&request_); }
+  explicit EchoStreamReactor(bool coalesce) : coalesce_(coalesce) { StartRead(&request_); }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
@@ -110,9 +112,12 @@ class EchoStreamReactor : public grpc::ServerBidiReactor<ScreenStreamRequest, Sc
     current_ = std::move(pending_.front());
     pending_.pop_front();
     writing_ = true;
-    StartWrite(&current_);
+    grpc::WriteOptions options;
+    if (coalesce_ && !pending_.empty()) options.set_buffer_hint();
+    StartWrite(&current_, options);
   }
 
+  const bool coalesce_;
   ScreenStreamRequest request_;
   std::mutex mu_;
   std::deque<ScreenStreamResponse> pending_;
@@ -123,6 +128,10 @@ class EchoStreamReactor : public grpc::ServerBidiReactor<ScreenStreamRequest, Sc
 };
 
 class CallbackEcho final : public ScreeningService::CallbackService {
+ public:
+  explicit CallbackEcho(bool coalesce) : coalesce_(coalesce) {}
+
+ private:
   grpc::ServerUnaryReactor* Screen(grpc::CallbackServerContext* context,
                                    const ScreenRequest* request,
                                    ScreenResponse* response) override {
@@ -143,8 +152,10 @@ class CallbackEcho final : public ScreeningService::CallbackService {
 
   grpc::ServerBidiReactor<ScreenStreamRequest, ScreenStreamResponse>* ScreenStream(
       grpc::CallbackServerContext* context) override {
-    return new EchoStreamReactor();
+    return new EchoStreamReactor(coalesce_);
   }
+
+  const bool coalesce_;
 };
 
 class SyncEcho final : public ScreeningService::Service {
@@ -181,6 +192,7 @@ int Run(int argc, char** argv) {
   int threads = 0;
   int cpu = -1;
   std::string port_file;
+  bool coalesce = false;
   app.add_option("--listen", listen, "host:port to listen on (loopback only; port 0 picks one)");
   app.add_option("--api", api, "callback (reactors) or sync (thread per call)")
       ->check(CLI::IsMember({"callback", "sync"}));
@@ -188,6 +200,8 @@ int Run(int argc, char** argv) {
                  "sync API only: number of completion queues and max pollers (0: gRPC defaults)");
   app.add_option("--cpu", cpu, "pin the server to this CPU (like taskset -c)");
   app.add_option("--port-file", port_file, "write the bound port here once serving");
+  app.add_flag("--coalesce", coalesce,
+               "callback API: buffer-hint stream writes that have more answers queued behind them");
   CLI11_PARSE(app, argc, argv);
 
   // The bench must never listen beyond loopback: port 0 is allowed here.
@@ -211,7 +225,7 @@ int Run(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  CallbackEcho callback_service;
+  CallbackEcho callback_service(coalesce);
   SyncEcho sync_service;
   grpc::ServerBuilder builder;
   int port = 0;

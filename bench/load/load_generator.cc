@@ -7,6 +7,8 @@
 // or finished after the measured window are not counted. It only ever targets
 // this machine's loopback.
 
+#include <sys/resource.h>
+
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -59,6 +61,7 @@ struct Tally {
   uint64_t calls = 0;      // measured calls (or stream messages)
   uint64_t addresses = 0;  // measured addresses screened
   uint64_t errors = 0;     // failed calls or item errors, warmup included
+  uint64_t all_addresses = 0;  // answered addresses, warmup and tail included (for CPU per address)
   uint64_t clear = 0;
   uint64_t match = 0;
   uint64_t invalid = 0;
@@ -112,6 +115,7 @@ class UnaryLoop {
  private:
   void OnDone(const grpc::Status& status) {
     const Clock::time_point finished = Clock::now();
+    if (status.ok()) tally_.all_addresses += addresses_per_call_;
     if (!status.ok()) {
       tally_.Error(std::to_string(status.error_code()) + " " + status.error_message());
     } else if (started_ >= window_.measure_begin && finished <= window_.end) {
@@ -149,8 +153,9 @@ class UnaryLoop {
 class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStreamResponse> {
  public:
   StreamLoop(ScreeningService::Stub* stub, const std::vector<std::string>* pool, size_t start,
-             size_t window, Window times, std::latch* done)
-      : pool_(pool), next_(start % pool->size()), window_(window), times_(times), done_(done) {
+             size_t window, bool coalesce, Window times, std::latch* done)
+      : pool_(pool), next_(start % pool->size()), window_(window), coalesce_(coalesce),
+        times_(times), done_(done) {
     size_t ring = 1024;
     while (ring < 4 * window) ring *= 2;
     sent_.resize(ring);
@@ -188,6 +193,7 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
       } else {
         slot.pending = false;
         --in_flight_;
+        ++tally_.all_addresses;
         if (response_.has_error()) {
           tally_.Error("item error " + response_.error().code() + " " + response_.error().message());
         } else if (slot.at >= times_.measure_begin && received <= times_.end) {
@@ -227,10 +233,10 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
     if (writing_ || writes_done_ || failed_) return;
     const Clock::time_point now = Clock::now();
     if (now >= times_.end) {
-      if (in_flight_ == 0) {
-        writes_done_ = true;
-        StartWritesDone();
-      }
+      // Half-closing flushes any buffered write; the server still answers
+      // every message it has before it finishes the call.
+      writes_done_ = true;
+      StartWritesDone();
       return;
     }
     if (in_flight_ >= window_) return;
@@ -246,12 +252,17 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
     next_ = (next_ + 1) % pool_->size();
     ++in_flight_;
     writing_ = true;
-    StartWrite(&request_);
+    // With coalescing, only the write that fills the window must go out at once:
+    // another write follows every hinted one.
+    grpc::WriteOptions options;
+    if (coalesce_ && in_flight_ < window_) options.set_buffer_hint();
+    StartWrite(&request_, options);
   }
 
   const std::vector<std::string>* pool_;
   size_t next_;
   size_t window_;
+  bool coalesce_;
   Window times_;
   std::latch* done_;
   grpc::ClientContext context_;
@@ -285,6 +296,7 @@ struct Options {
   std::string chain;
   std::string scenario;
   bool expect_clear = false;
+  bool coalesce = false;
 };
 
 struct Result {
@@ -294,7 +306,15 @@ struct Result {
   double seconds = 0;
   Tally total;
   LatencySummary latency;
+  double client_cpu_seconds = 0;  // this process, warmup included
 };
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
 
 std::vector<std::shared_ptr<grpc::Channel>> OpenChannels(const Options& options, int count,
                                                          std::string* error) {
@@ -393,7 +413,7 @@ bool RunScenario(const Options& options, int inflight, const std::vector<std::st
       const size_t share = inflight / channel_count + (i < inflight % channel_count ? 1 : 0);
       streams.push_back(std::make_unique<StreamLoop>(stubs[i].get(), &pool,
                                                      i * (pool.size() / channel_count), share,
-                                                     window, &done));
+                                                     options.coalesce, window, &done));
     }
     done.wait();
     for (auto& s : streams) tallies.push_back(&s->tally());
@@ -411,6 +431,7 @@ bool RunScenario(const Options& options, int inflight, const std::vector<std::st
     result->total.clear += t->clear;
     result->total.match += t->match;
     result->total.invalid += t->invalid;
+    result->total.all_addresses += t->all_addresses;
     if (t->errors > 0 && result->total.errors == 0) result->total.first_error = t->first_error;
     result->total.errors += t->errors;
   }
@@ -419,7 +440,7 @@ bool RunScenario(const Options& options, int inflight, const std::vector<std::st
 }
 
 void PrintTsv(const Options& options, const Result& r) {
-  std::printf("tsv\t%s\t%s\t%s\t%d\t%d\t%.3f\t%llu\t%llu\t%llu\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%llu\t%llu\t%llu\n",
+  std::printf("tsv\t%s\t%s\t%s\t%d\t%d\t%.3f\t%llu\t%llu\t%llu\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.1f\t%llu\t%llu\t%llu\t%llu\t%.3f\n",
               r.scenario.c_str(), options.server.c_str(), options.mode.c_str(), r.inflight,
               r.channels, r.seconds, static_cast<unsigned long long>(r.total.calls),
               static_cast<unsigned long long>(r.total.addresses),
@@ -427,7 +448,8 @@ void PrintTsv(const Options& options, const Result& r) {
               r.total.addresses / r.seconds, r.latency.p50_us, r.latency.p99_us,
               r.latency.p999_us, r.latency.max_us, static_cast<unsigned long long>(r.total.clear),
               static_cast<unsigned long long>(r.total.match),
-              static_cast<unsigned long long>(r.total.invalid));
+              static_cast<unsigned long long>(r.total.invalid),
+              static_cast<unsigned long long>(r.total.all_addresses), r.client_cpu_seconds);
 }
 
 int Run(int argc, char** argv) {
@@ -462,6 +484,8 @@ int Run(int argc, char** argv) {
   app.add_option("--chain", o.chain, "chain hint sent with every address (default: none)");
   app.add_option("--cpu", o.cpu, "pin the generator to this CPU");
   app.add_option("--scenario", o.scenario, "scenario name in the output (default: derived)");
+  app.add_flag("--coalesce", o.coalesce,
+               "stream: buffer-hint every write but the one that fills the window");
   app.add_flag("--expect-clear", o.expect_clear,
                "exit 3 unless every measured answer is VERDICT_CLEAR");
   CLI11_PARSE(app, argc, argv);
@@ -502,25 +526,29 @@ int Run(int argc, char** argv) {
   for (int inflight : o.inflight) {
     Result r;
     std::string error;
+    const double cpu_before = ProcessCpuSeconds();
     if (!RunScenario(o, inflight, pool, &r, &error)) {
       std::fprintf(stderr, "screening-load: %s\n", error.c_str());
       return 1;
     }
+    r.client_cpu_seconds = ProcessCpuSeconds() - cpu_before;
     PrintTsv(o, r);
     std::fflush(stdout);
     results.push_back(std::move(r));
   }
 
-  std::printf("\n%-22s %-10s %8s %8s %12s %14s %9s %9s %9s %9s %7s\n", "scenario", "server",
-              "inflight", "channels", "calls/s", "addresses/s", "p50 us", "p99 us", "p99.9 us",
-              "max us", "errors");
+  std::printf("\n%-22s %-10s %8s %8s %12s %14s %9s %9s %9s %9s %7s %14s\n", "scenario",
+              "server", "inflight", "channels", "calls/s", "addresses/s", "p50 us", "p99 us",
+              "p99.9 us", "max us", "errors", "client cpu us");
   int exit_code = 0;
   for (const Result& r : results) {
-    std::printf("%-22s %-10s %8d %8d %12.0f %14.0f %9.1f %9.1f %9.1f %9.1f %7llu\n",
+    const double cpu_us_per_address =
+        r.total.all_addresses > 0 ? r.client_cpu_seconds * 1e6 / r.total.all_addresses : 0;
+    std::printf("%-22s %-10s %8d %8d %12.0f %14.0f %9.1f %9.1f %9.1f %9.1f %7llu %14.2f\n",
                 r.scenario.c_str(), o.server.c_str(), r.inflight, r.channels,
                 r.total.calls / r.seconds, r.total.addresses / r.seconds, r.latency.p50_us,
                 r.latency.p99_us, r.latency.p999_us, r.latency.max_us,
-                static_cast<unsigned long long>(r.total.errors));
+                static_cast<unsigned long long>(r.total.errors), cpu_us_per_address);
     if (r.total.errors > 0) {
       std::fprintf(stderr, "screening-load: %s: %llu errors, first: %s\n", r.scenario.c_str(),
                    static_cast<unsigned long long>(r.total.errors), r.total.first_error.c_str());
