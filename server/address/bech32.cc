@@ -121,6 +121,36 @@ bool ConvertBits(const uint8_t* in, size_t in_len, int from_bits, int to_bits, b
   return true;
 }
 
+std::string Bech32Encode(std::string_view hrp, const uint8_t* data, size_t len, Bech32Encoding encoding) {
+  uint32_t chk = 1;
+  for (char c : hrp) chk = PolymodStep(chk, static_cast<uint8_t>(static_cast<unsigned char>(c) >> 5));
+  chk = PolymodStep(chk, 0);
+  for (char c : hrp) chk = PolymodStep(chk, static_cast<uint8_t>(c & 31));
+  std::string text(hrp);
+  text.push_back('1');
+  for (size_t i = 0; i < len; ++i) {
+    chk = PolymodStep(chk, data[i]);
+    text.push_back(kCharset[data[i] & 31]);
+  }
+  for (int i = 0; i < 6; ++i) chk = PolymodStep(chk, 0);
+  chk ^= encoding == Bech32Encoding::kBech32 ? kBech32Constant : kBech32mConstant;
+  for (int i = 0; i < 6; ++i) text.push_back(kCharset[(chk >> (5 * (5 - i))) & 31]);
+  return text;
+}
+
+std::string EncodeSegwit(std::string_view hrp, int version, const uint8_t* program, size_t len) {
+  if (version < 0 || version > 16 || len > 40) return "";
+  uint8_t data[1 + 64];
+  data[0] = static_cast<uint8_t>(version);
+  size_t n = 0;
+  if (!ConvertBits(program, len, 8, 5, true, data + 1, sizeof(data) - 1, &n)) return "";
+  std::string text =
+      Bech32Encode(hrp, data, n + 1, version == 0 ? Bech32Encoding::kBech32 : Bech32Encoding::kBech32m);
+  SegwitProgram check;
+  if (!DecodeSegwit(hrp, text, &check).ok()) return "";
+  return text;
+}
+
 absl::Status DecodeSegwit(std::string_view expected_hrp, std::string_view text, SegwitProgram* out) {
   Bech32String decoded;
   if (absl::Status s = Bech32Decode(text, &decoded); !s.ok()) return s;

@@ -34,6 +34,9 @@ absl::Status Bech32Decode(std::string_view text, Bech32String* out);
 bool ConvertBits(const uint8_t* in, size_t in_len, int from_bits, int to_bits, bool pad, uint8_t* out,
                  size_t capacity, size_t* out_len);
 
+// Encodes `hrp` (lowercase) + 5-bit `data` with the checksum of `encoding`.
+std::string Bech32Encode(std::string_view hrp, const uint8_t* data, size_t len, Bech32Encoding encoding);
+
 struct SegwitProgram {
   int version = 0;
   uint8_t program[40];
@@ -45,6 +48,10 @@ struct SegwitProgram {
 // unless that is empty. Applies BIP-173/BIP-350/BIP-141 rules: version 0..16,
 // bech32 for v0 and bech32m for v1+, program 2..40 bytes, 20 or 32 for v0.
 absl::Status DecodeSegwit(std::string_view expected_hrp, std::string_view text, SegwitProgram* out);
+
+// The segwit address of `program` under `hrp`, or "" when the result would not
+// decode as one (wrong hrp case, version, or program length).
+std::string EncodeSegwit(std::string_view hrp, int version, const uint8_t* program, size_t len);
 
 }  // namespace screening::address::internal
 
