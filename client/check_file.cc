@@ -176,6 +176,9 @@ class StreamScreening {
     }
     slot.done = true;
     FlushLocked();
+    // Printing may have blocked on a slow stdout reader (a pager); that time
+    // is not the server's silence.
+    last_answer_ = Clock::now();
   }
 
   // Prints every answered line at the front of the window, in input order.

@@ -248,13 +248,14 @@ class FakeServer::Admin final : public screening::v1::AdminService::Service {
   FakeServer* fake_;
 };
 
-FakeServer::FakeServer()
+FakeServer::FakeServer() : FakeServer(grpc::InsecureServerCredentials()) {}
+
+FakeServer::FakeServer(std::shared_ptr<grpc::ServerCredentials> credentials)
     : screen(DefaultScreen),
       screening_(new Screening(this)),
       admin_(new Admin(this)) {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port_);
+  builder.AddListeningPort("127.0.0.1:0", credentials, &port_);
   builder.RegisterService(screening_.get());
   builder.RegisterService(admin_.get());
   server_ = builder.BuildAndStart();

@@ -26,6 +26,8 @@ namespace screening::cli_test {
 class FakeServer {
  public:
   FakeServer();
+  // Serves with these credentials (e.g. TLS) instead of plaintext.
+  explicit FakeServer(std::shared_ptr<grpc::ServerCredentials> credentials);
   ~FakeServer();
 
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
