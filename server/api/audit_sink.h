@@ -1,0 +1,36 @@
+// Where the API layer reports every screening decision for the compliance
+// record. A MATCH must be durable when Record returns; other verdicts may be
+// buffered (see the audit log's documented loss window).
+#ifndef SCREENING_API_AUDIT_SINK_H_
+#define SCREENING_API_AUDIT_SINK_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace screening::api {
+
+struct AuditEntry {
+  std::string key_id;
+  std::string reference;
+  std::string request_id;
+  std::string address;      // normalized when valid, else as given (trimmed)
+  std::string chain;
+  std::string verdict;      // "CLEAR", "MATCH", "INVALID_ADDRESS"
+  std::vector<int64_t> matched_listing_ids;
+  std::string snapshot_id;
+};
+
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  // An error means the decision could not be recorded: for a MATCH the caller
+  // must not return the answer as if it were.
+  virtual absl::Status Record(AuditEntry entry) = 0;
+};
+
+}  // namespace screening::api
+
+#endif  // SCREENING_API_AUDIT_SINK_H_

@@ -1,0 +1,77 @@
+#include "api/convert.h"
+
+#include <string>
+
+namespace screening::api {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+v1::Verdict ToProtoVerdict(screening::Verdict verdict) {
+  switch (verdict) {
+    case screening::Verdict::kClear:
+      return v1::VERDICT_CLEAR;
+    case screening::Verdict::kMatch:
+      return v1::VERDICT_MATCH;
+    case screening::Verdict::kInvalidAddress:
+      return v1::VERDICT_INVALID_ADDRESS;
+  }
+  return v1::VERDICT_UNSPECIFIED;
+}
+
+namespace {
+v1::ListKind ToProtoKind(model::ListKind kind) {
+  return kind == model::ListKind::kSanctions ? v1::LIST_KIND_SANCTIONS : v1::LIST_KIND_ATTRIBUTION;
+}
+}  // namespace
+
+void FillMatch(const store::StoredListing& stored, v1::Match* match) {
+  const model::Listing& l = stored.keyed.listing;
+  match->set_list_id(l.list_id);
+  match->set_list_kind(ToProtoKind(l.list_kind));
+  match->set_entity_name(l.entity_name);
+  match->set_entity_id(l.entity_id);
+  for (const std::string& program : l.programs) match->add_programs(program);
+  match->set_asset(l.asset);
+  match->set_listed_address(l.address);
+  match->set_source(l.source);
+  match->set_published(l.published);
+  match->set_listed_chain(stored.keyed.listed_chain);
+  match->set_listing_id(stored.listing_id);
+  match->set_source_id(l.source_id);
+}
+
+void FillListing(const store::StoredListing& stored, v1::Listing* out) {
+  const model::Listing& l = stored.keyed.listing;
+  out->set_listing_id(stored.listing_id);
+  out->set_list_id(l.list_id);
+  out->set_list_kind(ToProtoKind(l.list_kind));
+  out->set_entity_name(l.entity_name);
+  out->set_entity_id(l.entity_id);
+  for (const std::string& program : l.programs) out->add_programs(program);
+  out->set_asset(l.asset);
+  out->set_listed_address(l.address);
+  out->set_source(l.source);
+  out->set_published(l.published);
+  out->set_listed_chain(stored.keyed.listed_chain);
+  out->set_source_id(l.source_id);
+}
+
+void FillScreenResponse(const screening::Screened& screened, const screening::ScreeningResult& result,
+                        const v1::ScreenRequest& request, v1::ScreenResponse* response) {
+  response->set_verdict(ToProtoVerdict(result.verdict));
+  for (const store::StoredListing& listing : result.matches) FillMatch(listing, response->add_matches());
+  response->set_normalized_address(result.normalized_address);
+  response->set_chain(result.chain);
+  for (const std::string& chain : result.candidate_chains) response->add_candidate_chains(chain);
+  response->set_reason(result.reason);
+  response->set_snapshot_id(screened.snapshot->info.id);
+  response->set_snapshot_published(screened.snapshot->info.published);
+  response->set_stale(screened.stale);
+  response->set_reference(request.reference());
+  response->set_address(request.address());
+}
+
+}  // namespace screening::api

@@ -1,0 +1,72 @@
+// screening.v1.ScreeningService over the callback API: decode, admit, call the
+// Screener, audit, encode. No screening rules live here.
+#ifndef SCREENING_API_SCREENING_SERVICE_H_
+#define SCREENING_API_SCREENING_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "api/audit_sink.h"
+#include "api/call_gate.h"
+#include "api/snapshot_feed.h"
+#include "screening/screener.h"
+#include "screening/v1/screening.grpc.pb.h"
+#include "store/snapshot_store.h"
+
+namespace screening::api {
+
+// Largest ScreenBatch accepted.
+inline constexpr int kMaxBatchSize = 10000;
+
+struct ServiceDeps {
+  screening::Screener* screener = nullptr;
+  store::SnapshotStore* store = nullptr;
+  CallGate* gate = nullptr;
+  AuditSink* audit = nullptr;            // may be null: no audit record
+  SnapshotFeed* feed = nullptr;
+  // The last refresh error, for GetSnapshot.
+  std::function<std::string()> last_error;
+};
+
+class ScreeningServiceImpl final : public v1::ScreeningService::CallbackService {
+ public:
+  explicit ScreeningServiceImpl(ServiceDeps deps);
+
+  grpc::ServerUnaryReactor* Screen(grpc::CallbackServerContext* context, const v1::ScreenRequest* request,
+                                   v1::ScreenResponse* response) override;
+  grpc::ServerUnaryReactor* ScreenBatch(grpc::CallbackServerContext* context,
+                                        const v1::ScreenBatchRequest* request,
+                                        v1::ScreenBatchResponse* response) override;
+  grpc::ServerBidiReactor<v1::ScreenStreamRequest, v1::ScreenStreamResponse>* ScreenStream(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* context,
+                                        const v1::GetSnapshotRequest* request,
+                                        v1::GetSnapshotResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchSnapshotsResponse>* WatchSnapshots(
+      grpc::CallbackServerContext* context, const v1::WatchSnapshotsRequest* request) override;
+
+  // Screens one request for the stream handler: the response, or the status
+  // that the item (not the stream) fails with.
+  grpc::Status ScreenForStream(const Caller& caller, const v1::ScreenRequest& request,
+                               v1::ScreenResponse* response);
+
+  const ServiceDeps& deps() const { return deps_; }
+
+ private:
+  // Records each result; a MATCH that cannot be recorded fails the call.
+  // `request_at(i)` is the request that produced result i.
+  grpc::Status Audit(const Caller& caller, const screening::Screened& screened,
+                     const std::function<const v1::ScreenRequest&(size_t)>& request_at,
+                     const std::string& request_id);
+  std::string NextRequestId();
+
+  ServiceDeps deps_;
+  std::string request_id_prefix_;
+  std::atomic<uint64_t> request_counter_{0};
+};
+
+}  // namespace screening::api
+
+#endif  // SCREENING_API_SCREENING_SERVICE_H_

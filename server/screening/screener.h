@@ -1,0 +1,102 @@
+// The screening decision: is this address on a loaded list?
+//
+// Rules (the product's correctness contract):
+// - Fail closed: with no snapshot loaded the answer is Unavailable, never clear;
+//   likewise when the lists are stale and the policy says refuse.
+// - Empty input, or input longer than address::kMaxAddressLength characters, is
+//   InvalidArgument saying which.
+// - A valid address is looked up by its canonical key; an unparseable string is
+//   still compared exactly against listed strings (some listed entries are not
+//   addresses) and is kInvalidAddress, never kClear, when nothing matches.
+// - The Bloom filter rejects most queries without touching SQLite; every filter
+//   hit is confirmed in the store, so a false positive never becomes a match.
+//
+// Thread-safe. No gRPC types: the API layer translates.
+#ifndef SCREENING_SCREENING_SCREENER_H_
+#define SCREENING_SCREENING_SCREENER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "screening/snapshot.h"
+#include "store/snapshot_store.h"
+
+namespace screening::screening {
+
+enum class Verdict { kClear, kMatch, kInvalidAddress };
+
+const char* VerdictName(Verdict verdict);
+
+struct ScreeningResult {
+  Verdict verdict = Verdict::kClear;
+  std::vector<store::StoredListing> matches;
+  std::string normalized_address;            // empty when the input did not parse
+  std::string chain;                         // hinted or detected chain
+  std::vector<std::string> candidate_chains;
+  std::string reason;                        // why the address is invalid
+};
+
+// One batch or single answer, with the snapshot that produced it.
+struct Screened {
+  std::shared_ptr<const Snapshot> snapshot;
+  bool stale = false;
+  std::vector<ScreeningResult> results;
+};
+
+struct ScreeningQuery {
+  std::string_view address;
+  std::string_view chain;  // hint; empty = detect
+};
+
+// Confirms a filter hit: the listings of snapshot `seq` stored under `key`.
+using ListingFinder =
+    std::function<absl::StatusOr<std::vector<store::StoredListing>>(int64_t seq, std::string_view key)>;
+
+struct StalenessPolicy {
+  absl::Duration max_age = absl::ZeroDuration();  // zero: lists never count as stale
+  bool refuse_when_stale = false;                 // true: Unavailable instead of a flagged answer
+};
+
+class Screener {
+ public:
+  explicit Screener(ListingFinder finder, StalenessPolicy policy = {});
+
+  // Makes `snapshot` the one new calls use; calls in flight keep theirs.
+  void Install(std::shared_ptr<const Snapshot> snapshot);
+  // The serving snapshot, or null before the first Install.
+  std::shared_ptr<const Snapshot> Current() const;
+
+  // When the newest successful refresh finished (drives staleness).
+  void RecordSuccessfulRefresh(absl::Time at);
+  bool IsStale(absl::Time now) const;
+
+  // Screens one address.
+  absl::StatusOr<Screened> Screen(const ScreeningQuery& query) const;
+  // Screens every query against one snapshot; results in input order. Per-item
+  // input errors (empty, too long) fail the whole call, naming the index.
+  absl::StatusOr<Screened> ScreenAll(std::span<const ScreeningQuery> queries) const;
+
+  // Validates the raw input size rules; OK or InvalidArgument naming the problem.
+  static absl::Status CheckInput(std::string_view address);
+
+ private:
+  absl::StatusOr<std::shared_ptr<const Snapshot>> ServingSnapshot(bool* stale) const;
+  absl::StatusOr<ScreeningResult> ScreenOne(const Snapshot& snapshot, const ScreeningQuery& query) const;
+
+  ListingFinder finder_;
+  StalenessPolicy policy_;
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+  std::atomic<int64_t> last_refresh_unix_micros_{0};
+};
+
+}  // namespace screening::screening
+
+#endif  // SCREENING_SCREENING_SCREENER_H_
