@@ -2,7 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 
 #include "absl/strings/numbers.h"
@@ -95,7 +97,20 @@ absl::string_view VerdictName(Verdict verdict) {
 }
 
 std::string FormatAuditTime(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
+  // Formatting the date is the slow part and records arrive many per second:
+  // each thread reuses the "YYYY-MM-DDTHH:MM:SS" of the last second it saw.
+  const int64_t micros = absl::ToUnixMicros(time);
+  const int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
+  const int64_t fraction = micros - seconds * 1000000;
+  thread_local int64_t cached_seconds = std::numeric_limits<int64_t>::min();
+  thread_local std::string cached_prefix;
+  if (seconds != cached_seconds) {
+    cached_prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
+    cached_seconds = seconds;
+  }
+  char suffix[16];
+  std::snprintf(suffix, sizeof(suffix), ".%06dZ", static_cast<int>(fraction));
+  return absl::StrCat(cached_prefix, suffix);
 }
 
 std::string JoinListingIds(const std::vector<int64_t>& ids) { return absl::StrJoin(ids, ","); }
@@ -142,7 +157,8 @@ std::string ComputeRecordHash(const AuditRecord& record) {
 
 std::string SanitizeUtf8(std::string text) {
   size_t i = 0;
-  while (i < text.size()) {  // fast path: most fields are valid (usually ASCII)
+  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;  // ASCII fast path
+  while (i < text.size()) {  // then full validation: most fields are valid
     const size_t len = ValidSequenceLength(text, i);
     if (len == 0) break;
     i += len;

@@ -24,6 +24,14 @@ AuditRecord Sample() {
 TEST(RecordTest, TimeIsRfc3339UtcWithMicroseconds) {
   EXPECT_EQ(FormatAuditTime(absl::FromUnixMicros(1'714'566'896'000'123)), "2024-05-01T12:34:56.000123Z");
   EXPECT_EQ(FormatAuditTime(absl::FromUnixSeconds(0)), "1970-01-01T00:00:00.000000Z");
+  // Same second, then the next one (the per-second prefix is cached).
+  EXPECT_EQ(FormatAuditTime(absl::FromUnixMicros(1'714'566'896'999'999)), "2024-05-01T12:34:56.999999Z");
+  EXPECT_EQ(FormatAuditTime(absl::FromUnixMicros(1'714'566'897'000'000)), "2024-05-01T12:34:57.000000Z");
+  EXPECT_EQ(FormatAuditTime(absl::FromUnixMicros(-1)), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatAuditTime(absl::FromUnixMicros(-1'000'000)), "1969-12-31T23:59:59.000000Z");
+  EXPECT_EQ(FormatAuditTime(absl::FromUnixMicros(951'782'400'000'001)), "2000-02-29T00:00:00.000001Z");
+  // Sub-microsecond parts are truncated, as stored.
+  EXPECT_EQ(FormatAuditTime(absl::FromUnixNanos(1'714'566'896'000'123'999)), "2024-05-01T12:34:56.000123Z");
 }
 
 TEST(RecordTest, CanonicalEncodingIsLengthPrefixedInDocumentedOrder) {
