@@ -35,6 +35,9 @@ bool Contains(const std::vector<std::string>& chains, const std::string& chain) 
 
 void CheckParse(std::string_view text, std::string_view hint) {
   absl::StatusOr<ParsedAddress> parsed = screening::address::Parse(text, hint);
+  absl::StatusOr<std::string> key = screening::address::ParseKey(text, hint);
+  Require(key.ok() == parsed.ok());
+  Require(!key.ok() || *key == parsed->key);
   if (!parsed.ok()) {
     Require(!parsed.status().message().empty());
     return;

@@ -220,23 +220,57 @@ std::string UnparsedKey(std::string_view text) {
 
 bool IsKnownChainOrAsset(std::string_view label) { return FindLabel(TrimWhitespace(label)) != nullptr; }
 
-absl::StatusOr<ParsedAddress> Parse(std::string_view text, std::string_view chain_hint) {
-  const std::string_view trimmed = TrimWhitespace(text);
-  if (trimmed.size() > kMaxAddressLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("address is ", trimmed.size(), " characters long; at most ", kMaxAddressLength, " accepted"));
-  }
-  if (trimmed.empty()) return absl::InvalidArgumentError("empty address");
-  if (absl::Status s = CheckCharacters(trimmed); !s.ok()) return s;
+namespace {
 
-  const std::string_view hint = TrimWhitespace(chain_hint);
-  const Label* label = nullptr;
-  if (!hint.empty()) {
-    label = FindLabel(hint);
-    if (label == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown chain '", std::string(hint.substr(0, 32)), "'"));
+// Input hygiene and hint lookup shared by Parse and ParseKey.
+absl::Status Prepare(std::string_view text, std::string_view chain_hint, std::string_view* trimmed,
+                     std::string_view* hint, const Label** label) {
+  *trimmed = TrimWhitespace(text);
+  if (trimmed->size() > kMaxAddressLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("address is ", trimmed->size(), " characters long; at most ", kMaxAddressLength, " accepted"));
+  }
+  if (trimmed->empty()) return absl::InvalidArgumentError("empty address");
+  if (absl::Status s = CheckCharacters(*trimmed); !s.ok()) return s;
+  *hint = TrimWhitespace(chain_hint);
+  *label = nullptr;
+  if (!hint->empty()) {
+    *label = FindLabel(*hint);
+    if (*label == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown chain '", std::string(hint->substr(0, 32)), "'"));
     }
   }
+  return absl::OkStatus();
+}
+
+// The chains of `chains` that `label` allows, in the label's order, appended
+// to *out (when not null); an error saying what the address is when none.
+absl::Status ApplyHint(const Label& label, std::string_view hint, ChainList chains, std::string_view description,
+                       std::vector<std::string>* out) {
+  bool any = false;
+  for (std::string_view chain : label.chains) {
+    if (std::find(chains.begin(), chains.end(), chain) == chains.end()) continue;
+    any = true;
+    if (out == nullptr) break;
+    out->emplace_back(chain);
+  }
+  if (any) return absl::OkStatus();
+  std::string upper(hint.substr(0, 32));
+  absl::AsciiStrToUpper(&upper);
+  return absl::InvalidArgumentError(
+      absl::StrCat("address is ", std::string(description), ", not ", upper, " (it fits ",
+                   absl::StrJoin(chains, ", ",
+                                 [](std::string* s, std::string_view chain) { s->append(chain.data(), chain.size()); }),
+                   ")"));
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedAddress> Parse(std::string_view text, std::string_view chain_hint) {
+  std::string_view trimmed;
+  std::string_view hint;
+  const Label* label = nullptr;
+  if (absl::Status s = Prepare(text, chain_hint, &trimmed, &hint, &label); !s.ok()) return s;
 
   absl::StatusOr<Match> match = Detect(trimmed);
   if (!match.ok()) return match.status();
@@ -244,28 +278,36 @@ absl::StatusOr<ParsedAddress> Parse(std::string_view text, std::string_view chai
   ParsedAddress result;
   if (label == nullptr) {
     result.candidate_chains.assign(match->chains.begin(), match->chains.end());
-  } else {
-    for (std::string_view chain : label->chains) {
-      if (std::find(match->chains.begin(), match->chains.end(), chain) != match->chains.end()) {
-        result.candidate_chains.emplace_back(chain);
-      }
-    }
-    if (result.candidate_chains.empty()) {
-      std::string upper(hint);
-      absl::AsciiStrToUpper(&upper);
-      return absl::InvalidArgumentError(absl::StrCat("address is ", std::string(match->description), ", not ", upper.substr(0, 32), " (it fits ",
-                       absl::StrJoin(match->chains, ", ",
-                                     [](std::string* out, std::string_view chain) {
-                                       out->append(chain.data(), chain.size());
-                                     }),
-                       ")"));
-    }
+  } else if (absl::Status s = ApplyHint(*label, hint, match->chains, match->description, &result.candidate_chains);
+             !s.ok()) {
+    return s;
   }
   result.chain = result.candidate_chains.front();
   result.key = std::move(match->key);
   result.normalized = std::move(match->normalized);
   result.format.assign(match->format.data(), match->format.size());
   return result;
+}
+
+absl::StatusOr<std::string> ParseKey(std::string_view text, std::string_view chain_hint) {
+  std::string_view trimmed;
+  std::string_view hint;
+  const Label* label = nullptr;
+  if (absl::Status s = Prepare(text, chain_hint, &trimmed, &hint, &label); !s.ok()) return s;
+
+  std::string key;
+  if (internal::EvmKeyIfSingleCase(trimmed, &key)) {
+    if (label != nullptr) {
+      if (absl::Status s = ApplyHint(*label, hint, internal::EvmChains(), "an EVM address", nullptr); !s.ok()) return s;
+    }
+    return key;
+  }
+  absl::StatusOr<Match> match = Detect(trimmed);
+  if (!match.ok()) return match.status();
+  if (label != nullptr) {
+    if (absl::Status s = ApplyHint(*label, hint, match->chains, match->description, nullptr); !s.ok()) return s;
+  }
+  return std::move(match->key);
 }
 
 std::string ChainOfKey(std::string_view key) {

@@ -64,6 +64,12 @@ inline constexpr size_t kMaxAddressLength = 256;
 // error that says so. Returns InvalidArgument with a reason a person can read.
 absl::StatusOr<ParsedAddress> Parse(std::string_view text, std::string_view chain_hint = {});
 
+// The key Parse(text, chain_hint) would return, with the same errors, minus
+// work only the display fields need: an EVM address written in one case has
+// no checksum, so its key needs no Keccak-256 here (Parse still hashes it to
+// produce the EIP-55 `normalized`). For hot paths that only look keys up.
+absl::StatusOr<std::string> ParseKey(std::string_view text, std::string_view chain_hint = {});
+
 // The key under which a string that is not a valid address is listed and
 // looked up: the unparsed family tag + the text with surrounding whitespace
 // removed, compared exactly.

@@ -27,15 +27,23 @@ constexpr std::array<int8_t, 128> MakeReverse() {
 }
 constexpr std::array<int8_t, 128> kReverse = MakeReverse();
 
-uint64_t PolymodStep(uint64_t c, uint8_t d) {
-  const uint8_t c0 = static_cast<uint8_t>(c >> 35);
-  c = ((c & 0x07ffffffffULL) << 5) ^ d;
-  if (c0 & 0x01) c ^= 0x98f2bc8e61ULL;
-  if (c0 & 0x02) c ^= 0x79b76d99e2ULL;
-  if (c0 & 0x04) c ^= 0xf33e5fb3c4ULL;
-  if (c0 & 0x08) c ^= 0xae2eabe2a8ULL;
-  if (c0 & 0x10) c ^= 0x1e4f43e470ULL;
-  return c;
+// The generator contributions of the 5 bits shifted out, for each of their 32
+// values: one table load per character instead of five data-dependent steps.
+constexpr std::array<uint64_t, 32> MakeGeneratorTable() {
+  constexpr uint64_t kGenerators[5] = {0x98f2bc8e61ULL, 0x79b76d99e2ULL, 0xf33e5fb3c4ULL, 0xae2eabe2a8ULL,
+                                       0x1e4f43e470ULL};
+  std::array<uint64_t, 32> table{};
+  for (uint64_t top = 0; top < 32; ++top) {
+    for (int bit = 0; bit < 5; ++bit) {
+      if (top & (1u << bit)) table[top] ^= kGenerators[bit];
+    }
+  }
+  return table;
+}
+constexpr std::array<uint64_t, 32> kGeneratorTable = MakeGeneratorTable();
+
+inline uint64_t PolymodStep(uint64_t c, uint8_t d) {
+  return (((c & 0x07ffffffffULL) << 5) ^ d) ^ kGeneratorTable[c >> 35];
 }
 
 uint64_t PrefixChecksumState(std::string_view prefix) {

@@ -48,6 +48,28 @@ std::string Eip55(const uint8_t account[20]) {
   return std::string(text, sizeof(text));
 }
 
+ChainList EvmChains() { return kEvmChains; }
+
+bool EvmKeyIfSingleCase(std::string_view text, std::string* key) {
+  if (text.size() != 42 || text[0] != '0' || text[1] != 'x') return false;
+  uint8_t account[20];
+  bool has_upper = false;
+  bool has_lower = false;
+  for (size_t i = 0; i < 40; ++i) {
+    const char c = text[2 + i];
+    const int v = HexValue(c);
+    if (v < 0) return false;
+    has_upper |= (c >= 'A' && c <= 'F');
+    has_lower |= (c >= 'a' && c <= 'f');
+    account[i / 2] = static_cast<uint8_t>(i % 2 == 0 ? v << 4 : account[i / 2] | v);
+  }
+  if (has_upper && has_lower) return false;
+  key->reserve(21);
+  key->push_back('E');
+  key->append(reinterpret_cast<const char*>(account), 20);
+  return true;
+}
+
 absl::StatusOr<Match> ParseEvm(std::string_view text) {
   if (text.size() < 2 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X')) {
     return absl::InvalidArgumentError("EVM address must start with 0x");

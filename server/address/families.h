@@ -28,6 +28,11 @@ struct Match {
 
 // "0x" + 40 hex digits (evm.cc).
 absl::StatusOr<Match> ParseEvm(std::string_view text);
+// When `text` is "0x" + 40 hex digits all in one case (no checksum to check),
+// writes its key to *key without hashing and returns true.
+bool EvmKeyIfSingleCase(std::string_view text, std::string* key);
+// Every chain an EVM account is valid on, most likely first.
+ChainList EvmChains();
 // The 20-byte account as its EIP-55 text ("0x" + 40 hex digits).
 std::string Eip55(const uint8_t account[20]);
 

@@ -38,58 +38,73 @@ void KeccakF1600(uint64_t s[25]) {
     const uint64_t d2 = c1 ^ Rotl(c3, 1);
     const uint64_t d3 = c2 ^ Rotl(c4, 1);
     const uint64_t d4 = c3 ^ Rotl(c0, 1);
-    // rho + pi: b[y, 2x+3y] = rot(a[x, y] ^ d[x], r[x, y])
-    const uint64_t b00 = a00 ^ d0;
-    const uint64_t b10 = Rotl(a01 ^ d1, 1);
-    const uint64_t b20 = Rotl(a02 ^ d2, 62);
-    const uint64_t b05 = Rotl(a03 ^ d3, 28);
-    const uint64_t b15 = Rotl(a04 ^ d4, 27);
-    const uint64_t b16 = Rotl(a05 ^ d0, 36);
-    const uint64_t b01 = Rotl(a06 ^ d1, 44);
-    const uint64_t b11 = Rotl(a07 ^ d2, 6);
-    const uint64_t b21 = Rotl(a08 ^ d3, 55);
-    const uint64_t b06 = Rotl(a09 ^ d4, 20);
-    const uint64_t b07 = Rotl(a10 ^ d0, 3);
-    const uint64_t b17 = Rotl(a11 ^ d1, 10);
-    const uint64_t b02 = Rotl(a12 ^ d2, 43);
-    const uint64_t b12 = Rotl(a13 ^ d3, 25);
-    const uint64_t b22 = Rotl(a14 ^ d4, 39);
-    const uint64_t b23 = Rotl(a15 ^ d0, 41);
-    const uint64_t b08 = Rotl(a16 ^ d1, 45);
-    const uint64_t b18 = Rotl(a17 ^ d2, 15);
-    const uint64_t b03 = Rotl(a18 ^ d3, 21);
-    const uint64_t b13 = Rotl(a19 ^ d4, 8);
-    const uint64_t b14 = Rotl(a20 ^ d0, 18);
-    const uint64_t b24 = Rotl(a21 ^ d1, 2);
-    const uint64_t b09 = Rotl(a22 ^ d2, 61);
-    const uint64_t b19 = Rotl(a23 ^ d3, 56);
-    const uint64_t b04 = Rotl(a24 ^ d4, 14);
-    // chi + iota
-    a00 = b00 ^ (~b01 & b02) ^ kRoundConstants[round];
-    a01 = b01 ^ (~b02 & b03);
-    a02 = b02 ^ (~b03 & b04);
-    a03 = b03 ^ (~b04 & b00);
-    a04 = b04 ^ (~b00 & b01);
-    a05 = b05 ^ (~b06 & b07);
-    a06 = b06 ^ (~b07 & b08);
-    a07 = b07 ^ (~b08 & b09);
-    a08 = b08 ^ (~b09 & b05);
-    a09 = b09 ^ (~b05 & b06);
-    a10 = b10 ^ (~b11 & b12);
-    a11 = b11 ^ (~b12 & b13);
-    a12 = b12 ^ (~b13 & b14);
-    a13 = b13 ^ (~b14 & b10);
-    a14 = b14 ^ (~b10 & b11);
-    a15 = b15 ^ (~b16 & b17);
-    a16 = b16 ^ (~b17 & b18);
-    a17 = b17 ^ (~b18 & b19);
-    a18 = b18 ^ (~b19 & b15);
-    a19 = b19 ^ (~b15 & b16);
-    a20 = b20 ^ (~b21 & b22);
-    a21 = b21 ^ (~b22 & b23);
-    a22 = b22 ^ (~b23 & b24);
-    a23 = b23 ^ (~b24 & b20);
-    a24 = b24 ^ (~b20 & b21);
+    uint64_t e00, e01, e02, e03, e04, e05, e06, e07, e08, e09, e10, e11, e12, e13, e14, e15, e16, e17, e18, e19, e20, e21, e22, e23, e24;
+    // rho + pi + chi + iota, one output row at a time
+    {
+      const uint64_t b0 = (a00 ^ d0);
+      const uint64_t b1 = Rotl(a06 ^ d1, 44);
+      const uint64_t b2 = Rotl(a12 ^ d2, 43);
+      const uint64_t b3 = Rotl(a18 ^ d3, 21);
+      const uint64_t b4 = Rotl(a24 ^ d4, 14);
+      e00 = b0 ^ (~b1 & b2) ^ kRoundConstants[round];
+      e01 = b1 ^ (~b2 & b3);
+      e02 = b2 ^ (~b3 & b4);
+      e03 = b3 ^ (~b4 & b0);
+      e04 = b4 ^ (~b0 & b1);
+    }
+    {
+      const uint64_t b0 = Rotl(a03 ^ d3, 28);
+      const uint64_t b1 = Rotl(a09 ^ d4, 20);
+      const uint64_t b2 = Rotl(a10 ^ d0, 3);
+      const uint64_t b3 = Rotl(a16 ^ d1, 45);
+      const uint64_t b4 = Rotl(a22 ^ d2, 61);
+      e05 = b0 ^ (~b1 & b2);
+      e06 = b1 ^ (~b2 & b3);
+      e07 = b2 ^ (~b3 & b4);
+      e08 = b3 ^ (~b4 & b0);
+      e09 = b4 ^ (~b0 & b1);
+    }
+    {
+      const uint64_t b0 = Rotl(a01 ^ d1, 1);
+      const uint64_t b1 = Rotl(a07 ^ d2, 6);
+      const uint64_t b2 = Rotl(a13 ^ d3, 25);
+      const uint64_t b3 = Rotl(a19 ^ d4, 8);
+      const uint64_t b4 = Rotl(a20 ^ d0, 18);
+      e10 = b0 ^ (~b1 & b2);
+      e11 = b1 ^ (~b2 & b3);
+      e12 = b2 ^ (~b3 & b4);
+      e13 = b3 ^ (~b4 & b0);
+      e14 = b4 ^ (~b0 & b1);
+    }
+    {
+      const uint64_t b0 = Rotl(a04 ^ d4, 27);
+      const uint64_t b1 = Rotl(a05 ^ d0, 36);
+      const uint64_t b2 = Rotl(a11 ^ d1, 10);
+      const uint64_t b3 = Rotl(a17 ^ d2, 15);
+      const uint64_t b4 = Rotl(a23 ^ d3, 56);
+      e15 = b0 ^ (~b1 & b2);
+      e16 = b1 ^ (~b2 & b3);
+      e17 = b2 ^ (~b3 & b4);
+      e18 = b3 ^ (~b4 & b0);
+      e19 = b4 ^ (~b0 & b1);
+    }
+    {
+      const uint64_t b0 = Rotl(a02 ^ d2, 62);
+      const uint64_t b1 = Rotl(a08 ^ d3, 55);
+      const uint64_t b2 = Rotl(a14 ^ d4, 39);
+      const uint64_t b3 = Rotl(a15 ^ d0, 41);
+      const uint64_t b4 = Rotl(a21 ^ d1, 2);
+      e20 = b0 ^ (~b1 & b2);
+      e21 = b1 ^ (~b2 & b3);
+      e22 = b2 ^ (~b3 & b4);
+      e23 = b3 ^ (~b4 & b0);
+      e24 = b4 ^ (~b0 & b1);
+    }
+    a00 = e00; a01 = e01; a02 = e02; a03 = e03; a04 = e04;
+    a05 = e05; a06 = e06; a07 = e07; a08 = e08; a09 = e09;
+    a10 = e10; a11 = e11; a12 = e12; a13 = e13; a14 = e14;
+    a15 = e15; a16 = e16; a17 = e17; a18 = e18; a19 = e19;
+    a20 = e20; a21 = e21; a22 = e22; a23 = e23; a24 = e24;
   }
   s[0] = a00; s[1] = a01; s[2] = a02; s[3] = a03; s[4] = a04;
   s[5] = a05; s[6] = a06; s[7] = a07; s[8] = a08; s[9] = a09;

@@ -336,6 +336,34 @@ TEST(HygieneTest, EmptyAndOverlongInputs) {
                        "not an address"));
 }
 
+TEST(ParseKeyTest, AgreesWithParseOnKeysAndErrors) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {kEip55, ""},
+      {"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", ""},
+      {"0x5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED", "bsc"},
+      {"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "BTC"},     // contradicted hint
+      {"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "FOO"},     // unknown hint
+      {"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", ""},        // bad EIP-55
+      {" 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed\n", "USDT"},
+      {"0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae", ""},
+      {kBtcP2pkh, "XBT"},
+      {kBchCashAddr, ""},
+      {kTron, "ETH"},
+      {kMonero, ""},
+      {"", ""},
+  };
+  for (const auto& [text, hint] : cases) {
+    absl::StatusOr<ParsedAddress> parsed = Parse(text, hint);
+    absl::StatusOr<std::string> key = ParseKey(text, hint);
+    ASSERT_EQ(parsed.ok(), key.ok()) << text << " [" << hint << "]";
+    if (parsed.ok()) {
+      EXPECT_EQ(*key, parsed->key) << text;
+    } else {
+      EXPECT_EQ(key.status(), parsed.status()) << text;
+    }
+  }
+}
+
 TEST(UnparsedKeyTest, IsTagPlusExactTrimmedText) {
   EXPECT_EQ(UnparsedKey("  5be5543f  "), "U5be5543f");
   EXPECT_EQ(UnparsedKey("AbC"), "UAbC");

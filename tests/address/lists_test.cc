@@ -56,6 +56,8 @@ class ListsTest : public ::testing::Test {
     }
     EXPECT_TRUE(parsed.ok()) << where << ": " << address << " under " << label << ": " << parsed.status();
     if (!parsed.ok()) return false;
+    absl::StatusOr<std::string> key = ParseKey(address, label);
+    EXPECT_TRUE(key.ok() && *key == parsed->key) << where << ": ParseKey differs for " << address;
     EXPECT_FALSE(parsed->key.empty());
     EXPECT_EQ(parsed->candidate_chains.size() >= 1, true);
     EXPECT_TRUE(IsKnownChainOrAsset(parsed->chain)) << parsed->chain;
