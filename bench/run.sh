@@ -8,7 +8,9 @@
 #
 # usage: bench/run.sh [--no-build] [--duration S] [--warmup S] [--no-pin]
 #                     [--echo-only] [--echo-api callback|sync] [--out FILE]
-#   BUILD_DIR (default <repo>/build) holds the binaries.
+#                     [--bearer KEY] [--server-arg ARG]...
+#   BUILD_DIR (default <repo>/build) holds the binaries. --bearer sends an API
+#   key to the screening server; --server-arg adds a flag to its command line.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +22,8 @@ echo_only=0
 build_first=1
 echo_api=callback
 out=
+bearer=()
+server_args=()
 while [[ $# -gt 0 ]]; do
   case $1 in
     --no-build) build_first=0 ;;
@@ -29,7 +33,9 @@ while [[ $# -gt 0 ]]; do
     --echo-only) echo_only=1 ;;
     --echo-api) echo_api=$2; shift ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --bearer) bearer=(--bearer "$2"); shift ;;
+    --server-arg) server_args+=("$2"); shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -92,10 +98,11 @@ free_port() {
 # Waits until a 1-call probe answers CLEAR (the server listens and has a snapshot).
 wait_ready() {
   local target=$1 log=$2
+  shift 2
   for _ in $(seq 120); do
     kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: server exited:"; cat "$log"; return 1; }
     if "$load_bin" --target "$target" --mode screen --inflight 1 --duration 0.1 --warmup 0 \
-         --pool 16 --expect-clear >/dev/null 2>&1; then
+         --pool 16 --expect-clear "$@" >/dev/null 2>&1; then
       return 0
     fi
     sleep 0.5
@@ -121,12 +128,13 @@ server_cpu() {
 
 run_scenarios() {
   local label=$1 target=$2
+  shift 2
   for s in "${scenarios[@]}"; do
     local name=${s%%|*} args=${s#*|} cpu_before cpu_after
     cpu_before=$(server_cpu)
     # shellcheck disable=SC2086
     if ! "$load_bin" --target "$target" --server "$label" --scenario "$name" \
-         --duration "$duration" --warmup "$warmup" "${client_pin[@]}" $args \
+         --duration "$duration" --warmup "$warmup" "${client_pin[@]}" "$@" $args \
          >"$work/$label-$name.out" 2>"$work/$label-$name.err"; then
       echo "run.sh: $label $name: generator failed: $(tr '\n' ' ' <"$work/$label-$name.err")"
     fi
@@ -158,11 +166,11 @@ if [[ $echo_only == 0 ]]; then
   port=$(free_port)
   screening_target=127.0.0.1:$port
   (cd "$root" && exec "${server_pin[@]}" "$screening_bin" --listen "$screening_target" \
-     --db "$work/x.db" --lists lists/sources.conf) >"$work/screening.log" 2>&1 &
+     --db "$work/x.db" --lists lists/sources.conf "${server_args[@]}") >"$work/screening.log" 2>&1 &
   server_pid=$!
-  wait_ready "$screening_target" "$work/screening.log"
+  wait_ready "$screening_target" "$work/screening.log" "${bearer[@]}"
   echo "== screening server on $screening_target"
-  run_scenarios screening "$screening_target"
+  run_scenarios screening "$screening_target" "${bearer[@]}"
   stop_server
 fi
 

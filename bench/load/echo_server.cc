@@ -41,6 +41,9 @@ using screening::v1::ScreenStreamResponse;
 constexpr char kSnapshotId[] = "snap-20260820T000000Z-3f9a2c1b7e4d";
 constexpr char kSnapshotPublished[] = "2026-08-20";
 constexpr char kDetectedChain[] = "EVM";
+// As the screening server's defaults (--max-message-bytes, --max-concurrent-streams).
+constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+constexpr int kMaxConcurrentStreams = 100;
 
 void FillEcho(const ScreenRequest& request, ScreenResponse* response) {
   response->set_verdict(screening::v1::VERDICT_CLEAR);
@@ -227,9 +230,13 @@ int Run(int argc, char** argv) {
 
   CallbackEcho callback_service(coalesce);
   SyncEcho sync_service;
+  // The transport settings of the screening server (server/api/server.cc defaults).
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams);
   if (api == "callback") {
     builder.RegisterService(&callback_service);
   } else {

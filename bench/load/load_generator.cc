@@ -43,10 +43,16 @@ constexpr auto kCallGrace = std::chrono::seconds(10);
 // A slot whose calls keep failing stops early instead of spinning.
 constexpr uint64_t kMaxErrorsPerSlot = 100;
 
+// When a scenario measures, and what every call carries.
 struct Window {
   Clock::time_point measure_begin;  // calls started earlier are warmup
   Clock::time_point end;            // no call starts after this; later completions are dropped
+  std::string authorization;        // "Bearer <key>" metadata, or empty for none
 };
+
+void Authorize(const Window& window, grpc::ClientContext* context) {
+  if (!window.authorization.empty()) context->AddMetadata("authorization", window.authorization);
+}
 
 // gRPC deadlines are wall-clock: the end of the window plus the grace, as such.
 std::chrono::system_clock::time_point Deadline(const Window& window) {
@@ -98,6 +104,7 @@ class UnaryLoop {
     }
     context_ = std::make_unique<grpc::ClientContext>();
     context_->set_deadline(Deadline(window_));
+    Authorize(window_, context_.get());
     response_.Clear();
     started_ = now;
     const Request* request = &(*pool_)[next_];
@@ -160,6 +167,7 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
     while (ring < 4 * window) ring *= 2;
     sent_.resize(ring);
     context_.set_deadline(Deadline(times_));
+    Authorize(times_, &context_);
     stub->async()->ScreenStream(&context_, this);
     StartRead(&response_);
     {
@@ -297,7 +305,9 @@ struct Options {
   std::string scenario;
   bool expect_clear = false;
   bool coalesce = false;
+  std::string bearer;
 };
+
 
 struct Result {
   std::string scenario;
@@ -363,6 +373,7 @@ bool RunScenario(const Options& options, int inflight, const std::vector<std::st
   Window window;
   window.measure_begin = Clock::now() + to_duration(options.warmup);
   window.end = window.measure_begin + to_duration(options.duration);
+  if (!options.bearer.empty()) window.authorization = "Bearer " + options.bearer;
 
   std::vector<Tally*> tallies;
   std::vector<std::unique_ptr<UnaryLoop<ScreenRequest, ScreenResponse>>> screens;
@@ -486,6 +497,7 @@ int Run(int argc, char** argv) {
   app.add_option("--scenario", o.scenario, "scenario name in the output (default: derived)");
   app.add_flag("--coalesce", o.coalesce,
                "stream: buffer-hint every write but the one that fills the window");
+  app.add_option("--bearer", o.bearer, "API key sent as 'authorization: Bearer <key>'");
   app.add_flag("--expect-clear", o.expect_clear,
                "exit 3 unless every measured answer is VERDICT_CLEAR");
   CLI11_PARSE(app, argc, argv);
