@@ -3,6 +3,7 @@
 #include "address/address.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -84,7 +85,7 @@ const Label* FindLabel(std::string_view hint) {
   for (size_t i = 0; i < hint.size(); ++i) upper[i] = absl::ascii_toupper(static_cast<unsigned char>(hint[i]));
   const std::string_view wanted(upper, hint.size());
   for (const Label& label : kLabels) {
-    if (label.label == wanted) return &label;
+    if (label.label.size() == wanted.size() && label.label[0] == wanted[0] && label.label == wanted) return &label;
   }
   return nullptr;
 }
@@ -123,11 +124,19 @@ bool AllHex(std::string_view text) {
 }
 
 // The bech32/cashaddr data characters, either case.
+constexpr std::array<bool, 256> MakeBech32CharTable() {
+  std::array<bool, 256> table{};
+  for (char c : std::string_view("qpzry9x8gf2tvdw0s3jn54khce6mua7l")) {
+    table[static_cast<unsigned char>(c)] = true;
+    if (c >= 'a' && c <= 'z') table[static_cast<unsigned char>(c - 'a' + 'A')] = true;
+  }
+  return table;
+}
+constexpr std::array<bool, 256> kBech32CharTable = MakeBech32CharTable();
+
 bool AllBech32Chars(std::string_view text) {
-  static constexpr std::string_view kCharset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return kCharset.find(absl::ascii_tolower(static_cast<unsigned char>(c))) != std::string_view::npos;
-  });
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return kBech32CharTable[static_cast<unsigned char>(c)]; });
 }
 
 bool AllBase58Chars(std::string_view text) {
@@ -150,12 +159,9 @@ absl::StatusOr<Match> ParseBase58(std::string_view text) {
   }
   if (len == 32) return internal::SolanaFromBytes(bytes, text);
   if (len == 25 || len == 26) {
-    size_t payload_len = 0;
-    if (absl::Status s = internal::Base58CheckDecode(text, internal::Base58Alphabet::kBitcoin, 21, 22, bytes,
-                                                     &payload_len);
-        !s.ok()) {
-      return s;
-    }
+    // Already decoded: verify the checksum in place rather than decode again.
+    if (absl::Status s = internal::VerifyBase58Checksum(bytes, len); !s.ok()) return s;
+    const size_t payload_len = len - 4;
     if (payload_len == 21 && bytes[0] == internal::kTronVersion) return internal::TronFromPayload(bytes, text);
     return internal::Base58CheckFromPayload(bytes, payload_len, text);
   }
@@ -327,8 +333,9 @@ std::string ChainOfKey(std::string_view key) {
       return "BNB";
     case Family::kBase58Check: {
       if (key.size() < 2) return "";
-      // Only Bitcoin Cash has longer hashes (P2SH32 cashaddr).
-      if (key.size() != 22 && key.size() != 23) return "BCH";
+      // Only Bitcoin Cash has a longer hash: P2SH32 (version 0x05 + 32 bytes).
+      if (key.size() == 34 && key[1] == '\x05') return "BCH";
+      if (key.size() != 22 && key.size() != 23) return "";
       const auto* version = reinterpret_cast<const uint8_t*>(key.data() + 1);
       return std::string(FirstOr(internal::ChainsOfBase58Version(version, key.size() - 21), ""));
     }

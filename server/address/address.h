@@ -62,6 +62,15 @@ inline constexpr size_t kMaxAddressLength = 256;
 // "ETH", "TRX", "BCH", ...) or an OFAC asset label that names a token rather
 // than a chain ("USDT", "USDC", "XBT"). A hint the format contradicts is an
 // error that says so. Returns InvalidArgument with a reason a person can read.
+//
+// Hints in detail: a chain code or alias names one chain ("XBT" -> "BTC",
+// "MATIC" -> "POLYGON"), which becomes `chain` and the only candidate. A token
+// label ("USDT", "USDC", and "BNB", which also covers BNB Smart Chain) keeps
+// the token's chains that accept the format, most likely first ("USDT" on a
+// "0x..." address -> "ETH", "BSC", ...; on "1..." -> "BTC", i.e. Omni).
+// Without a hint an EVM address lists "EVM" first, then every EVM chain.
+// Only mainnet formats are accepted (a tb1/bchtest/Monero testnet address is
+// an error), since no sanctions list names testnet addresses.
 absl::StatusOr<ParsedAddress> Parse(std::string_view text, std::string_view chain_hint = {});
 
 // The key Parse(text, chain_hint) would return, with the same errors, minus

@@ -133,10 +133,16 @@ absl::Status Base58CheckDecode(std::string_view text, Base58Alphabet alphabet, s
     return absl::InvalidArgumentError(absl::StrCat("base58check payload is ", len < 4 ? 0 : len - 4,
                                                    " bytes, at least ", min_payload, " expected"));
   }
-  uint8_t digest[kSha256Size];
-  DoubleSha256(out, len - 4, digest);
-  if (std::memcmp(digest, out + len - 4, 4) != 0) return absl::InvalidArgumentError("base58check checksum mismatch");
+  if (absl::Status s = VerifyBase58Checksum(out, len); !s.ok()) return s;
   *payload_len = len - 4;
+  return absl::OkStatus();
+}
+
+absl::Status VerifyBase58Checksum(const uint8_t* data, size_t len) {
+  if (len < 4) return absl::InvalidArgumentError("base58check data shorter than its checksum");
+  uint8_t digest[kSha256Size];
+  DoubleSha256(data, len - 4, digest);
+  if (std::memcmp(digest, data + len - 4, 4) != 0) return absl::InvalidArgumentError("base58check checksum mismatch");
   return absl::OkStatus();
 }
 

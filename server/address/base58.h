@@ -37,6 +37,9 @@ std::string Base58Encode(const uint8_t* data, size_t len, Base58Alphabet alphabe
 absl::Status Base58CheckDecode(std::string_view text, Base58Alphabet alphabet, size_t min_payload,
                                size_t max_payload, uint8_t* out, size_t* payload_len);
 
+// Verifies that the last 4 of data[0, len) are the checksum of the rest.
+absl::Status VerifyBase58Checksum(const uint8_t* data, size_t len);
+
 std::string Base58CheckEncode(const uint8_t* payload, size_t len, Base58Alphabet alphabet);
 
 }  // namespace screening::address::internal

@@ -1,4 +1,5 @@
 // EVM accounts: "0x" + 40 hex digits; mixed case must be the EIP-55 checksum.
+#include <array>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -13,12 +14,25 @@ constexpr std::string_view kEvmChains[] = {"EVM", "ETH", "ETC", "BSC", "ARB", "P
                                            "BASE", "AVAX", "FTM", "GNOSIS", "LINEA", "ZKSYNC"};
 constexpr char kLowerHex[] = "0123456789abcdef";
 
+// Per byte: the hex digit value in the low nibble, plus kLowerLetter or
+// kUpperLetter for a-f / A-F; kInvalid for anything that is not hex.
+constexpr uint8_t kLowerLetter = 0x10;
+constexpr uint8_t kUpperLetter = 0x20;
+constexpr uint8_t kInvalid = 0x80;
+constexpr std::array<uint8_t, 256> MakeHexTable() {
+  std::array<uint8_t, 256> table{};
+  for (auto& v : table) v = kInvalid;
+  for (int c = '0'; c <= '9'; ++c) table[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) table[c] = static_cast<uint8_t>((c - 'a' + 10) | kLowerLetter);
+  for (int c = 'A'; c <= 'F'; ++c) table[c] = static_cast<uint8_t>((c - 'A' + 10) | kUpperLetter);
+  return table;
+}
+constexpr std::array<uint8_t, 256> kHexTable = MakeHexTable();
+
 // Hex digit value, or -1.
 inline int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+  const uint8_t v = kHexTable[static_cast<unsigned char>(c)];
+  return (v & kInvalid) ? -1 : (v & 0x0f);
 }
 
 // Writes "0x" + EIP-55 hex of `account` into out[0, 42).
@@ -53,17 +67,14 @@ ChainList EvmChains() { return kEvmChains; }
 bool EvmKeyIfSingleCase(std::string_view text, std::string* key) {
   if (text.size() != 42 || text[0] != '0' || text[1] != 'x') return false;
   uint8_t account[20];
-  bool has_upper = false;
-  bool has_lower = false;
-  for (size_t i = 0; i < 40; ++i) {
-    const char c = text[2 + i];
-    const int v = HexValue(c);
-    if (v < 0) return false;
-    has_upper |= (c >= 'A' && c <= 'F');
-    has_lower |= (c >= 'a' && c <= 'f');
-    account[i / 2] = static_cast<uint8_t>(i % 2 == 0 ? v << 4 : account[i / 2] | v);
+  uint8_t seen = 0;  // OR of the table entries: letter cases and invalid
+  for (size_t i = 0; i < 20; ++i) {
+    const uint8_t high = kHexTable[static_cast<unsigned char>(text[2 + 2 * i])];
+    const uint8_t low = kHexTable[static_cast<unsigned char>(text[3 + 2 * i])];
+    seen |= high | low;
+    account[i] = static_cast<uint8_t>((high << 4) | (low & 0x0f));
   }
-  if (has_upper && has_lower) return false;
+  if ((seen & kInvalid) || ((seen & kLowerLetter) && (seen & kUpperLetter))) return false;
   key->reserve(21);
   key->push_back('E');
   key->append(reinterpret_cast<const char*>(account), 20);
