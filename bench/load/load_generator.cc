@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -88,13 +89,19 @@ struct Tally {
 };
 
 // One in-flight unary slot: issues the next call from the completion of the last.
+// With a completion queue the call uses the CompletionQueue API and the thread
+// polling `cq` calls Completed(); without one, the callback API.
 template <typename Request, typename Response>
 class UnaryLoop {
  public:
-  UnaryLoop(ScreeningService::Stub* stub, const std::vector<Request>* pool, size_t start,
-            size_t addresses_per_call, Window window, std::latch* done)
-      : stub_(stub), pool_(pool), next_(start % pool->size()),
+  UnaryLoop(ScreeningService::Stub* stub, grpc::CompletionQueue* cq,
+            const std::vector<Request>* pool, size_t start, size_t addresses_per_call,
+            Window window, std::latch* done)
+      : stub_(stub), cq_(cq), pool_(pool), next_(start % pool->size()),
         addresses_per_call_(addresses_per_call), window_(window), done_(done) {}
+
+  // The completion-queue tag of this slot's call came back.
+  void Completed() { OnDone(status_); }
 
   void Issue() {
     const Clock::time_point now = Clock::now();
@@ -109,6 +116,16 @@ class UnaryLoop {
     started_ = now;
     const Request* request = &(*pool_)[next_];
     next_ = (next_ + 1) % pool_->size();
+    if (cq_ != nullptr) {
+      if constexpr (std::is_same_v<Request, ScreenRequest>) {
+        reader_ = stub_->PrepareAsyncScreen(context_.get(), *request, cq_);
+      } else {
+        reader_ = stub_->PrepareAsyncScreenBatch(context_.get(), *request, cq_);
+      }
+      reader_->StartCall();
+      reader_->Finish(&response_, &status_, this);
+      return;
+    }
     auto callback = [this](grpc::Status status) { OnDone(status); };
     if constexpr (std::is_same_v<Request, ScreenRequest>) {
       stub_->async()->Screen(context_.get(), request, &response_, std::move(callback));
@@ -143,6 +160,7 @@ class UnaryLoop {
   }
 
   ScreeningService::Stub* stub_;
+  grpc::CompletionQueue* cq_;
   const std::vector<Request>* pool_;
   size_t next_;
   size_t addresses_per_call_;
@@ -150,8 +168,39 @@ class UnaryLoop {
   std::latch* done_;
   std::unique_ptr<grpc::ClientContext> context_;
   Response response_;
+  grpc::Status status_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader_;
   Clock::time_point started_;
   Tally tally_;
+};
+
+// Threads that poll completion queues for UnaryLoops (the CompletionQueue
+// client); each tag is the UnaryLoop whose call finished.
+template <typename Loop>
+class CqPollers {
+ public:
+  explicit CqPollers(int count) {
+    for (int i = 0; i < count; ++i) queues_.push_back(std::make_unique<grpc::CompletionQueue>());
+  }
+  grpc::CompletionQueue* queue(size_t i) { return queues_[i % queues_.size()].get(); }
+  void Start() {
+    for (auto& q : queues_) {
+      threads_.emplace_back([cq = q.get()] {
+        void* tag = nullptr;
+        bool ok = false;
+        while (cq->Next(&tag, &ok)) static_cast<Loop*>(tag)->Completed();
+      });
+    }
+  }
+  // Call once every loop has stopped: no call is left on any queue.
+  void Stop() {
+    for (auto& q : queues_) q->Shutdown();
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  std::vector<std::unique_ptr<grpc::CompletionQueue>> queues_;
+  std::vector<std::thread> threads_;
 };
 
 // One ScreenStream call keeping up to `window` messages in flight. Each request
@@ -306,6 +355,8 @@ struct Options {
   bool expect_clear = false;
   bool coalesce = false;
   std::string bearer;
+  std::string client_api = "callback";
+  int cq_threads = 1;
 };
 
 
@@ -381,6 +432,7 @@ bool RunScenario(const Options& options, int inflight, const std::vector<std::st
   std::vector<std::unique_ptr<StreamLoop>> streams;
   std::vector<ScreenRequest> screen_pool;
   std::vector<ScreenBatchRequest> batch_pool;
+  const bool use_cq = options.client_api == "cq";
 
   if (options.mode == "screen") {
     screen_pool.resize(pool.size());
@@ -388,14 +440,18 @@ bool RunScenario(const Options& options, int inflight, const std::vector<std::st
       screen_pool[i].set_address(pool[i]);
       screen_pool[i].set_chain(options.chain);
     }
+    using Loop = UnaryLoop<ScreenRequest, ScreenResponse>;
+    CqPollers<Loop> pollers(options.cq_threads);
     std::latch done(inflight);
     for (int i = 0; i < inflight; ++i) {
-      screens.push_back(std::make_unique<UnaryLoop<ScreenRequest, ScreenResponse>>(
-          stubs[i % stubs.size()].get(), &screen_pool, i * (pool.size() / inflight), 1, window,
-          &done));
+      screens.push_back(std::make_unique<Loop>(
+          stubs[i % stubs.size()].get(), use_cq ? pollers.queue(i) : nullptr, &screen_pool,
+          i * (pool.size() / inflight), 1, window, &done));
     }
+    if (use_cq) pollers.Start();
     for (auto& s : screens) s->Issue();
     done.wait();
+    if (use_cq) pollers.Stop();
     for (auto& s : screens) tallies.push_back(&s->tally());
   } else if (options.mode == "batch") {
     // A ring of distinct batches, enough that consecutive calls differ.
@@ -408,14 +464,18 @@ bool RunScenario(const Options& options, int inflight, const std::vector<std::st
         r->set_chain(options.chain);
       }
     }
+    using Loop = UnaryLoop<ScreenBatchRequest, ScreenBatchResponse>;
+    CqPollers<Loop> pollers(options.cq_threads);
     std::latch done(inflight);
     for (int i = 0; i < inflight; ++i) {
-      batches.push_back(std::make_unique<UnaryLoop<ScreenBatchRequest, ScreenBatchResponse>>(
-          stubs[i % stubs.size()].get(), &batch_pool, i * (batch_count / inflight + 1),
-          options.batch_size, window, &done));
+      batches.push_back(std::make_unique<Loop>(
+          stubs[i % stubs.size()].get(), use_cq ? pollers.queue(i) : nullptr, &batch_pool,
+          i * (batch_count / inflight + 1), options.batch_size, window, &done));
     }
+    if (use_cq) pollers.Start();
     for (auto& b : batches) b->Issue();
     done.wait();
+    if (use_cq) pollers.Stop();
     for (auto& b : batches) tallies.push_back(&b->tally());
   } else {
     // One stream per channel, the window split among them.
@@ -497,6 +557,11 @@ int Run(int argc, char** argv) {
   app.add_option("--scenario", o.scenario, "scenario name in the output (default: derived)");
   app.add_flag("--coalesce", o.coalesce,
                "stream: buffer-hint every write but the one that fills the window");
+  app.add_option("--client-api", o.client_api,
+                 "screen/batch: callback API, or cq (CompletionQueue polled by --cq-threads)")
+      ->check(CLI::IsMember({"callback", "cq"}));
+  app.add_option("--cq-threads", o.cq_threads, "threads polling completion queues (cq API)")
+      ->check(CLI::Range(1, 16));
   app.add_option("--bearer", o.bearer, "API key sent as 'authorization: Bearer <key>'");
   app.add_flag("--expect-clear", o.expect_clear,
                "exit 3 unless every measured answer is VERDICT_CLEAR");

@@ -28,6 +28,7 @@ if "$load" --target 10.0.0.1:$port --duration 0.1 >/dev/null 2>&1; then
 fi
 
 "$load" --target "$target" --server echo --mode screen --inflight 1,16 --duration 0.5 --warmup 0.1 --pool 2000 --expect-clear
+"$load" --target "$target" --server echo --mode screen --client-api cq --inflight 8 --duration 0.3 --warmup 0.1 --pool 2000 --expect-clear
 "$load" --target "$target" --server echo --mode batch --inflight 2 --batch-size 1000 --duration 0.3 --warmup 0.1 --pool 4000 --expect-clear
 "$load" --target "$target" --server echo --mode stream --inflight 64 --channels 2 --duration 0.3 --warmup 0.1 --pool 2000 --expect-clear
 echo "smoke: ok"
