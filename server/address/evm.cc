@@ -91,23 +91,23 @@ absl::StatusOr<Match> ParseEvm(std::string_view text) {
         absl::StrCat("EVM address must be 0x + 40 hex digits, got ", text.size() - 2, " characters after 0x"));
   }
   uint8_t account[20];
-  bool has_upper = false;
-  bool has_lower = false;
-  for (size_t i = 0; i < 40; ++i) {
-    const char c = text[2 + i];
-    const int v = HexValue(c);
-    if (v < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("EVM address has a non-hex character '", std::string(1, c), "' at position ", 2 + i));
-    }
-    has_upper |= (c >= 'A' && c <= 'F');
-    has_lower |= (c >= 'a' && c <= 'f');
-    if (i % 2 == 0) {
-      account[i / 2] = static_cast<uint8_t>(v << 4);
-    } else {
-      account[i / 2] |= static_cast<uint8_t>(v);
+  uint8_t seen = 0;  // OR of the table entries: letter cases and invalid
+  for (size_t i = 0; i < 20; ++i) {
+    const uint8_t high = kHexTable[static_cast<unsigned char>(text[2 + 2 * i])];
+    const uint8_t low = kHexTable[static_cast<unsigned char>(text[3 + 2 * i])];
+    seen |= high | low;
+    account[i] = static_cast<uint8_t>((high << 4) | (low & 0x0f));
+  }
+  if (seen & kInvalid) {
+    for (size_t i = 2; i < 42; ++i) {
+      if (HexValue(text[i]) < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("EVM address has a non-hex character '", std::string(1, text[i]), "' at position ", i));
+      }
     }
   }
+  const bool has_upper = (seen & kUpperLetter) != 0;
+  const bool has_lower = (seen & kLowerLetter) != 0;
   Match match;
   match.normalized.resize(42);
   WriteEip55(account, match.normalized.data());
