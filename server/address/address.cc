@@ -111,6 +111,15 @@ absl::Status CheckCharacters(std::string_view text) {
   return absl::OkStatus();
 }
 
+// `text` with every byte outside printable ASCII shown as '?', for messages.
+std::string Printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return out;
+}
+
 bool StartsWithIgnoreCase(std::string_view text, std::string_view lower_prefix) {
   if (text.size() < lower_prefix.size()) return false;
   for (size_t i = 0; i < lower_prefix.size(); ++i) {
@@ -243,7 +252,7 @@ absl::Status Prepare(std::string_view text, std::string_view chain_hint, std::st
   if (!hint->empty()) {
     *label = FindLabel(*hint);
     if (*label == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown chain '", std::string(hint->substr(0, 32)), "'"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown chain '", Printable(hint->substr(0, 32)), "'"));
     }
   }
   return absl::OkStatus();
@@ -261,7 +270,7 @@ absl::Status ApplyHint(const Label& label, std::string_view hint, ChainList chai
     out->emplace_back(chain);
   }
   if (any) return absl::OkStatus();
-  std::string upper(hint.substr(0, 32));
+  std::string upper = Printable(hint.substr(0, 32));
   absl::AsciiStrToUpper(&upper);
   return absl::InvalidArgumentError(
       absl::StrCat("address is ", std::string(description), ", not ", upper, " (it fits ",

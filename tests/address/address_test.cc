@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "address/base58.h"
 #include "address/keccak.h"
 #include "address/monero.h"
 #include "test_data.h"
@@ -272,6 +273,23 @@ TEST(OtherChainsTest, XrpSolanaBnb) {
   EXPECT_NE(Reason("bnb136ns6lfw4zs5hg4n85vdthaad7hq5m4gtkgf24"), "");
 }
 
+TEST(OtherChainsTest, SolanaKeysThatLookLikeOtherFormatsStaySolana) {
+  // 32-byte keys whose base58 starts with 'r' (XRP's leading letter) or '4'
+  // (Monero's) are still Solana addresses.
+  int found_r = 0;
+  for (int seed = 0; seed < 4000 && found_r < 3; ++seed) {
+    uint8_t key[32];
+    for (int i = 0; i < 32; ++i) key[i] = static_cast<uint8_t>((seed * 131 + i * 29 + (seed >> 3) * i) & 0xff);
+    const std::string text = internal::Base58Encode(key, sizeof(key), internal::Base58Alphabet::kBitcoin);
+    if (text[0] != 'r') continue;
+    ++found_r;
+    const ParsedAddress parsed = MustParse(text);
+    EXPECT_EQ(parsed.chain, "SOL") << text;
+    EXPECT_EQ(parsed.key, "S" + std::string(reinterpret_cast<char*>(key), 32));
+  }
+  EXPECT_EQ(found_r, 3);
+}
+
 // ---- hints ----
 
 TEST(HintTest, ContradictionsSayWhatTheAddressIs) {
@@ -288,6 +306,7 @@ TEST(HintTest, UnknownHintsAreRefused) {
   EXPECT_EQ(Reason(kEip55, "FOO"), "unknown chain 'FOO'");
   EXPECT_TRUE(Contains(Reason(kEip55, "ETH2"), "unknown chain"));
   EXPECT_TRUE(Contains(Reason(kEip55, std::string(300, 'A')), "unknown chain"));
+  EXPECT_EQ(Reason(kEip55, "E\xE2\x80\x8BTH"), "unknown chain 'E???TH'");
   EXPECT_TRUE(IsKnownChainOrAsset("usdt"));
   EXPECT_TRUE(IsKnownChainOrAsset("XBT"));
   EXPECT_FALSE(IsKnownChainOrAsset("FOO"));
