@@ -2,6 +2,13 @@
 //
 //   screening-server [flags]          serve (default)
 //   screening-server import [flags]   import the lists into the database and exit
+//   screening-server keys create|revoke|list --db F ...   offline API key management
+//   screening-server audit verify --db F                  offline audit chain check
+//
+// Security defaults: --auth auto requires API keys whenever the server is
+// reachable from elsewhere (TLS or a non-loopback address) and leaves them off
+// only for plaintext on loopback (a local run), saying so at start. The audit
+// log is on by default and kept 10 years.
 #include <grpcpp/health_check_service_interface.h>
 #include <signal.h>
 
@@ -13,15 +20,25 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
+#include <algorithm>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "api/admin_service.h"
+#include "api/audit_log_sink.h"
+#include "api/audit_pruner.h"
 #include "api/call_gate.h"
+#include "api/key_gate.h"
+#include "api/offline_commands.h"
 #include "api/screening_service.h"
 #include "api/server.h"
 #include "api/snapshot_feed.h"
+#include "audit/audit_log.h"
+#include "auth/api_keys.h"
+#include "auth/rate_limiter.h"
 #include "refresh/refresher.h"
 #include "screening/screener.h"
 #include "spdlog/spdlog.h"
@@ -43,9 +60,36 @@ struct Flags {
   std::string max_list_age = "48h";
   std::string stale_policy = "flag";
   int fetch_timeout_seconds = 60;
+  std::string refresh_interval = "0";
   bool force = false;
   std::string log_level = "info";
+  std::string auth = "auto";
+  double rate_limit = 0;  // per key and second; 0 = unlimited
+  double rate_burst = 0;  // 0 = twice the rate (at least 1)
+  std::string audit = "on";
+  std::string audit_retention = "3653d";
+  int64_t max_memory_mb = 1024;
 };
+
+// Offline subcommand arguments.
+struct OfflineFlags {
+  std::string name;
+  std::string role = "screen";
+  std::string expires;
+  std::string key_id;
+};
+
+// absl durations ("90m", "48h") plus whole days ("3653d").
+absl::StatusOr<absl::Duration> ParseRetention(const std::string& text) {
+  absl::Duration retention;
+  int64_t days = 0;
+  if (!text.empty() && text.back() == 'd' && absl::SimpleAtoi(text.substr(0, text.size() - 1), &days) && days > 0) {
+    return absl::Hours(24 * days);
+  }
+  if (absl::ParseDuration(text, &retention) && retention > absl::ZeroDuration()) return retention;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--audit-retention: '", text, "' is not a positive duration like 3653d or 720h"));
+}
 
 absl::StatusOr<absl::Duration> ParseAge(const std::string& text) {
   absl::Duration age;
@@ -92,6 +136,12 @@ int Serve(const Flags& flags, bool import_only) {
   refresh_options.bits_per_key = flags.bits_per_key;
   refresh_options.max_removed_share = flags.max_removed_share;
   refresh_options.fetch_timeout = absl::Seconds(flags.fetch_timeout_seconds);
+  if (absl::StatusOr<absl::Duration> every = ParseAge(flags.refresh_interval); every.ok()) {
+    refresh_options.refresh_interval_override = *every;
+  } else {
+    spdlog::critical("--refresh-interval: '{}' is not a duration like 24h, 10m, 5s or 0", flags.refresh_interval);
+    return 2;
+  }
   refresh_options.on_new_snapshot = [&feed](const std::string&) { feed.Publish(); };
   refresh::Refresher refresher(db, &screener, refresh_options);
 
@@ -124,16 +174,83 @@ int Serve(const Flags& flags, bool import_only) {
     }
   }
 
+  // Authentication: "auto" is on unless plaintext on loopback.
+  const bool tls = !flags.transport.tls_cert_file.empty();
+  bool auth_on = flags.auth == "on";
+  if (flags.auth == "auto") auth_on = tls || !api::IsLoopbackListenAddress(flags.transport.listen);
+  absl::StatusOr<std::unique_ptr<screening::auth::ApiKeyStore>> keys = screening::auth::ApiKeyStore::Open(flags.db);
+  if (!keys.ok()) {
+    spdlog::critical("cannot open the API keys in {}: {}", flags.db, std::string(keys.status().message()));
+    return 1;
+  }
+  std::unique_ptr<screening::auth::RateLimiter> limiter;
+  if (flags.rate_limit > 0) {
+    screening::auth::RateLimiter::Options limits;
+    limits.rate_per_second = flags.rate_limit;
+    limits.burst = flags.rate_burst > 0 ? flags.rate_burst : std::max(1.0, 2 * flags.rate_limit);
+    absl::StatusOr<std::unique_ptr<screening::auth::RateLimiter>> created =
+        screening::auth::RateLimiter::Create(limits);
+    if (!created.ok()) {
+      spdlog::critical("--rate-limit/--rate-burst: {}", std::string(created.status().message()));
+      return 2;
+    }
+    limiter = std::move(*created);
+    spdlog::info("rate limit: {} calls/s per key, bursts of {}", limits.rate_per_second, limits.burst);
+  }
   api::OpenGate open_gate;
-  api::CallGate* gate = &open_gate;
+  api::RateLimitedOpenGate limited_open_gate(limiter.get());
+  api::KeyGate key_gate(keys->get(), limiter.get());
+  api::CallGate* gate = auth_on ? static_cast<api::CallGate*>(&key_gate)
+                        : limiter ? static_cast<api::CallGate*>(&limited_open_gate)
+                                  : static_cast<api::CallGate*>(&open_gate);
+  if (auth_on) {
+    absl::StatusOr<std::vector<screening::auth::ApiKeyInfo>> listed = (*keys)->List();
+    if (listed.ok() && listed->empty()) {
+      spdlog::warn("authentication is on but no API key exists: every call will be refused until one is "
+                   "created (screening-server keys create --db {} --name NAME --role admin)",
+                   flags.db);
+    }
+  } else if (tls || !api::IsLoopbackListenAddress(flags.transport.listen)) {
+    spdlog::warn("authentication is OFF (--auth off) on a server reachable from other hosts");
+  }
+
+  // The compliance record: every screening, MATCH durable before it is answered.
+  absl::StatusOr<absl::Duration> retention = ParseRetention(flags.audit_retention);
+  if (!retention.ok()) {
+    spdlog::critical("{}", std::string(retention.status().message()));
+    return 2;
+  }
+  std::unique_ptr<screening::audit::AuditLog> audit_log;
+  std::unique_ptr<api::AuditLogSink> audit_sink;
+  std::unique_ptr<api::AuditPruner> audit_pruner;
+  if (flags.audit == "on") {
+    absl::StatusOr<std::unique_ptr<screening::audit::AuditLog>> opened = screening::audit::AuditLog::Open(flags.db);
+    if (!opened.ok()) {
+      spdlog::critical("cannot open the audit log in {}: {}", flags.db, std::string(opened.status().message()));
+      return 1;
+    }
+    audit_log = std::move(*opened);
+    audit_sink = std::make_unique<api::AuditLogSink>(audit_log.get());
+    audit_pruner = std::make_unique<api::AuditPruner>(audit_log.get(), *retention);
+  } else {
+    spdlog::warn("the audit log is OFF (--audit off): screenings are not recorded");
+  }
+
   api::ServiceDeps deps;
   deps.screener = &screener;
   deps.store = db;
   deps.gate = gate;
+  deps.audit = audit_sink.get();
   deps.feed = &feed;
   deps.last_error = [&refresher] { return refresher.LastError(); };
   api::ScreeningServiceImpl screening_service(deps);
-  api::AdminServiceImpl admin_service(api::AdminDeps{&refresher, gate});
+  api::AdminDeps admin_deps;
+  admin_deps.refresher = &refresher;
+  admin_deps.gate = gate;
+  admin_deps.keys = keys->get();
+  admin_deps.audit_log = audit_log.get();
+  admin_deps.db_path = flags.db;
+  api::AdminServiceImpl admin_service(admin_deps);
 
   int port = 0;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
@@ -171,7 +288,7 @@ int Serve(const Flags& flags, bool import_only) {
   });
 
   if (!refreshed_in_foreground) {
-    std::thread([&refresher, &flags] { refresher.Refresh(flags.force).IgnoreError(); }).detach();
+    refresher.RequestRefresh(flags.force);
   }
   refresher.StartSchedule();
 
@@ -186,7 +303,7 @@ int Serve(const Flags& flags, bool import_only) {
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
       spdlog::info("SIGHUP: reloading the lists");
-      std::thread([&refresher] { refresher.Refresh(false).IgnoreError(); }).detach();
+      refresher.RequestRefresh(false);
       continue;
     }
     spdlog::info("{}: finishing in-flight calls, then exiting", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -201,6 +318,18 @@ int Serve(const Flags& flags, bool import_only) {
   }
   health_wake.notify_all();
   health_thread.join();
+  if (audit_log != nullptr) {
+    audit_pruner->Stop();
+    // Every call has finished: commit every accepted record before exiting.
+    screening::audit::AuditLog::Stats stats = audit_log->stats();
+    absl::Status closed = audit_log->Shutdown();
+    if (!closed.ok()) {
+      spdlog::error("the audit log could not commit every record: {}", std::string(closed.message()));
+      return 1;
+    }
+    spdlog::info("audit log closed at record {}", audit_log->stats().committed_sequence);
+    (void)stats;
+  }
   spdlog::info("stopped");
   return 0;
 }
@@ -248,8 +377,35 @@ int main(int argc, char** argv) {
   app.add_option("--max-concurrent-streams", flags.transport.max_concurrent_streams,
                  "Concurrent calls per connection")
       ->capture_default_str();
+  app.add_option("--auth", flags.auth,
+                 "on: every call needs an API key ('authorization: Bearer <secret>'); off: none; auto: on "
+                 "with TLS or a non-loopback --listen, off for plaintext on loopback (a local run)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+  app.add_option("--rate-limit", flags.rate_limit, "Calls per second allowed per API key (0 = unlimited)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--rate-burst", flags.rate_burst, "Calls a key may make at once (0 = twice --rate-limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--audit", flags.audit, "Record every screening in the hash-chained audit log")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--audit-retention", flags.audit_retention,
+                 "Audit records older than this are pruned at start and daily (3653d = 10 years)")
+      ->capture_default_str();
+  app.add_option("--max-memory-mb", flags.max_memory_mb,
+                 "Memory budget of gRPC for all calls and connections (resource quota)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{16}, int64_t{1} << 20));
+  app.add_option("--max-threads", flags.transport.max_threads, "Threads gRPC may create (resource quota)")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 100000));
   app.add_option("--max-list-age", flags.max_list_age,
                  "Answers are flagged stale when the last successful refresh is older (e.g. 48h; 0 = never)")
+      ->capture_default_str();
+  app.add_option("--refresh-interval", flags.refresh_interval,
+                 "Refresh every source at this interval instead of the sources file's (e.g. 6h; 0 = as the file says)")
       ->capture_default_str();
   app.add_option("--stale-policy", flags.stale_policy,
                  "flag: answer with stale=true; refuse: answer UNAVAILABLE while stale")
@@ -257,7 +413,34 @@ int main(int argc, char** argv) {
   CLI::App* import = app.add_subcommand("import", "Import the lists into the database and exit (offline)");
   add_common(import);
 
+
+  OfflineFlags offline;
+  CLI::App* keys = app.add_subcommand("keys", "Manage API keys in the database (offline; works while serving)");
+  keys->require_subcommand(1);
+  CLI::App* keys_create = keys->add_subcommand("create", "Create a key and print its secret once");
+  keys_create->add_option("--db", flags.db, "SQLite database file")->capture_default_str();
+  keys_create->add_option("--name", offline.name, "A label for people")->required();
+  keys_create->add_option("--role", offline.role, "screen or admin")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"screen", "admin"}));
+  keys_create->add_option("--expires", offline.expires, "Expiry, RFC 3339 (default: never)");
+  CLI::App* keys_revoke = keys->add_subcommand("revoke", "Revoke a key from the next call on");
+  keys_revoke->add_option("--db", flags.db, "SQLite database file")->capture_default_str();
+  keys_revoke->add_option("KEY_ID", offline.key_id, "The key id")->required();
+  CLI::App* keys_list = keys->add_subcommand("list", "List every key (never the secrets)");
+  keys_list->add_option("--db", flags.db, "SQLite database file")->capture_default_str();
+  CLI::App* audit = app.add_subcommand("audit", "The audit log in the database (offline)");
+  audit->require_subcommand(1);
+  CLI::App* audit_verify =
+      audit->add_subcommand("verify", "Check the hash chain; exit 1 naming the first bad record when broken");
+  audit_verify->add_option("--db", flags.db, "SQLite database file")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
+  flags.transport.max_memory_bytes = flags.max_memory_mb * 1024 * 1024;
+  if (keys_create->parsed()) return api::RunOfflineKeysCreate(flags.db, offline.name, offline.role, offline.expires);
+  if (keys_revoke->parsed()) return api::RunOfflineKeysRevoke(flags.db, offline.key_id);
+  if (keys_list->parsed()) return api::RunOfflineKeysList(flags.db);
+  if (audit_verify->parsed()) return api::RunOfflineAuditVerify(flags.db);
   return Serve(flags, import->parsed());
 }

@@ -4,6 +4,7 @@
 #ifndef SCREENING_API_AUDIT_SINK_H_
 #define SCREENING_API_AUDIT_SINK_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,6 +12,12 @@
 #include "absl/status/status.h"
 
 namespace screening::api {
+
+// Longest `reference` a screening request may carry. Longer ones are refused
+// (INVALID_ARGUMENT) before screening: the audit log stores every reference
+// and refuses oversized fields, and a screening that cannot be recorded must
+// not be answered.
+inline constexpr size_t kMaxReferenceBytes = 256;
 
 struct AuditEntry {
   std::string key_id;

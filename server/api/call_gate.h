@@ -22,7 +22,9 @@ struct Caller {
 class CallGate {
  public:
   virtual ~CallGate() = default;
-  virtual grpc::Status Admit(const grpc::CallbackServerContext& context, Permission permission,
+  // Non-const context: a refusal may attach trailing metadata (the retry
+  // hint). A refused call must do nothing else: no work, no audit record.
+  virtual grpc::Status Admit(grpc::CallbackServerContext& context, Permission permission,
                              Caller* caller) = 0;
   // False when every call is admitted (the local default run).
   virtual bool enforcing() const = 0;
@@ -31,7 +33,7 @@ class CallGate {
 // Admits everyone as "-": only for plaintext on loopback, and said at start.
 class OpenGate : public CallGate {
  public:
-  grpc::Status Admit(const grpc::CallbackServerContext&, Permission, Caller* caller) override {
+  grpc::Status Admit(grpc::CallbackServerContext&, Permission, Caller* caller) override {
     caller->key_id = "-";
     return grpc::Status::OK;
   }

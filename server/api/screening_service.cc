@@ -27,6 +27,14 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc:
   return reactor;
 }
 
+// The audit log records every reference: refuse one too long to record.
+grpc::Status CheckReference(const v1::ScreenRequest& request) {
+  if (request.reference().size() <= kMaxReferenceBytes) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      absl::StrCat("the reference has ", request.reference().size(), " bytes; the limit is ",
+                                   kMaxReferenceBytes));
+}
+
 }  // namespace
 
 ScreeningServiceImpl::ScreeningServiceImpl(ServiceDeps deps) : deps_(std::move(deps)) {
@@ -74,6 +82,7 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::Screen(grpc::CallbackServerConte
   if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kScreen, &caller); !admitted.ok()) {
     return Done(context, admitted);
   }
+  if (grpc::Status checked = CheckReference(*request); !checked.ok()) return Done(context, checked);
   screening::ScreeningQuery query{request->address(), request->chain()};
   absl::StatusOr<screening::Screened> screened = deps_.screener->Screen(query);
   if (!screened.ok()) return Done(context, ToGrpcStatus(screened.status()));
@@ -102,6 +111,11 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::ScreenBatch(grpc::CallbackServer
   }
   std::vector<screening::ScreeningQuery> queries;
   queries.reserve(size);
+  for (int i = 0; i < size; ++i) {
+    if (grpc::Status checked = CheckReference(request->requests(i)); !checked.ok()) {
+      return Done(context, grpc::Status(checked.error_code(), absl::StrCat("request ", i, ": ", checked.error_message())));
+    }
+  }
   for (const v1::ScreenRequest& item : request->requests()) queries.push_back({item.address(), item.chain()});
   absl::StatusOr<screening::Screened> screened = deps_.screener->ScreenAll(queries);
   if (!screened.ok()) return Done(context, ToGrpcStatus(screened.status()));
@@ -120,6 +134,7 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::ScreenBatch(grpc::CallbackServer
 
 grpc::Status ScreeningServiceImpl::ScreenForStream(const Caller& caller, const v1::ScreenRequest& request,
                                                    v1::ScreenResponse* response) {
+  if (grpc::Status checked = CheckReference(request); !checked.ok()) return checked;
   screening::ScreeningQuery query{request.address(), request.chain()};
   absl::StatusOr<screening::Screened> screened = deps_.screener->Screen(query);
   if (!screened.ok()) return ToGrpcStatus(screened.status());

@@ -8,6 +8,7 @@
 
 #include <grpcpp/server.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,16 @@ struct TransportOptions {
   bool insecure = false;       // allow plaintext on a non-loopback address
   int max_message_bytes = 16 * 1024 * 1024;
   int max_concurrent_streams = 100;  // per connection
+  // One memory budget for everything gRPC allocates for calls and connections
+  // (read buffers, messages, metadata) across all clients, enforced by a
+  // grpc::ResourceQuota: a client flooding the server with calls or large
+  // frames gets RESOURCE_EXHAUSTED or slowed reads once the budget is spent,
+  // instead of growing the process without bound and starving the others.
+  int64_t max_memory_bytes = int64_t{1} << 30;
+  // Threads gRPC may create for the server (the quota's thread cap).
+  int max_threads = 256;
+  // Largest request metadata (headers) accepted.
+  int max_metadata_bytes = 16 * 1024;
 };
 
 // True when `listen` ("host:port") names a loopback address.

@@ -1,0 +1,26 @@
+// AuditSink over the hash-chained audit::AuditLog: one record per screening
+// result. A MATCH returns only once durable (AuditLog's contract); CLEAR and
+// INVALID_ADDRESS are enqueued and committed in batches.
+#ifndef SCREENING_API_AUDIT_LOG_SINK_H_
+#define SCREENING_API_AUDIT_LOG_SINK_H_
+
+#include "api/audit_sink.h"
+#include "audit/audit_log.h"
+
+namespace screening::api {
+
+class AuditLogSink : public AuditSink {
+ public:
+  // `log` must outlive the sink.
+  explicit AuditLogSink(audit::AuditLog* log) : log_(log) {}
+
+  // InvalidArgument for an unknown verdict string; the log's errors otherwise.
+  absl::Status Record(AuditEntry entry) override;
+
+ private:
+  audit::AuditLog* log_;
+};
+
+}  // namespace screening::api
+
+#endif  // SCREENING_API_AUDIT_LOG_SINK_H_
