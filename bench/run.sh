@@ -95,11 +95,13 @@ free_port() {
     echo $((20000 + RANDOM % 20000))
 }
 
-# Waits until a 1-call probe answers CLEAR (the server listens and has a snapshot).
+# Waits (90 s at most) until a 1-call probe answers CLEAR: the server listens
+# and has a snapshot.
 wait_ready() {
   local target=$1 log=$2
   shift 2
-  for _ in $(seq 120); do
+  local deadline=$((SECONDS + 90))
+  while ((SECONDS < deadline)); do
     kill -0 "$server_pid" 2>/dev/null || { echo "run.sh: server exited:"; cat "$log"; return 1; }
     if "$load_bin" --target "$target" --mode screen --inflight 1 --duration 0.1 --warmup 0 \
          --pool 16 --expect-clear "$@" >/dev/null 2>&1; then
