@@ -1,0 +1,270 @@
+// The audit record end to end: every answered screening is in the chain after
+// a graceful stop, even under concurrent load, and tampering with the SQLite
+// file (modify, delete, insert a row) is reported at the first bad record by
+// VerifyAudit and by the offline `screening-server audit verify`.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "grpc_client.h"
+#include "gtest/gtest.h"
+#include "security_test_support.h"
+#include "server_process.h"
+
+namespace screening::testing {
+namespace {
+
+constexpr char kLazarus[] = "0x098B716B8Aaf21512996dC57EB0615e2383E2f96";
+
+// A valid EVM address derived from `n`, almost surely unlisted.
+std::string CleanAddress(int n) {
+  char buffer[43];
+  std::snprintf(buffer, sizeof(buffer), "0x%040x", n + 0x10000);
+  return buffer;
+}
+
+std::string Db(const TempDir& dir) { return dir.File("screening.db"); }
+
+v1::VerifyAuditResponse VerifyOverRpc(const std::string& target) {
+  auto admin = v1::AdminService::NewStub(Connect(target));
+  v1::VerifyAuditResponse response;
+  grpc::Status status = admin->VerifyAudit(Context(60).get(), v1::VerifyAuditRequest(), &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
+}
+
+TEST(AuditCompletenessTest, LoadThenSigtermKeepsExactlyEveryAnsweredScreening) {
+  TempDir dir;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 2500;  // 20000 in all
+  constexpr int kMatchEvery = 50;
+  std::atomic<int> answered{0};
+  std::atomic<int> matches{0};
+  std::atomic<int> failures{0};
+  {
+    ServerProcess server({"--db", Db(dir), "--lists", RepoPath("lists/sources.conf")});
+    ASSERT_TRUE(server.started()) << server.Output();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        auto stub = v1::ScreeningService::NewStub(Connect(server.target()));
+        for (int i = 0; i < kPerThread; ++i) {
+          const int n = t * kPerThread + i;
+          v1::ScreenRequest request;
+          request.set_address(n % kMatchEvery == 0 ? kLazarus : CleanAddress(n));
+          request.set_reference("load-" + std::to_string(n));
+          v1::ScreenResponse response;
+          grpc::Status status = stub->Screen(Context().get(), request, &response);
+          if (!status.ok()) {
+            ++failures;
+            continue;
+          }
+          ++answered;
+          if (response.verdict() == v1::VERDICT_MATCH) ++matches;
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    ASSERT_EQ(failures, 0);
+    ASSERT_EQ(server.StopWith(SIGTERM), 0) << server.Output();
+  }
+  EXPECT_EQ(answered, kThreads * kPerThread);
+  EXPECT_EQ(matches, kThreads * kPerThread / kMatchEvery);
+  // The file alone: exactly the answered screenings, MATCHes among them.
+  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log"), answered.load());
+  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log WHERE verdict = 'MATCH'"), matches.load());
+  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(DISTINCT reference) FROM audit_log WHERE reference LIKE 'load-%'"),
+            answered.load());
+  RunResult offline = RunProcess({ServerBinary(), "audit", "verify", "--db", Db(dir)});
+  EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
+  EXPECT_NE(offline.out.find(std::to_string(answered.load()) + " records checked"), std::string::npos)
+      << offline.out;
+
+  // After a restart the server verifies the same chain and continues it.
+  ServerProcess restarted({"--db", Db(dir), "--lists", RepoPath("lists/sources.conf")});
+  ASSERT_TRUE(restarted.started()) << restarted.Output();
+  v1::VerifyAuditResponse verified = VerifyOverRpc(restarted.target());
+  EXPECT_TRUE(verified.ok()) << verified.problem();
+  EXPECT_EQ(verified.records_checked(), answered.load());
+  auto stub = v1::ScreeningService::NewStub(Connect(restarted.target()));
+  v1::ScreenResponse response;
+  ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
+  verified = VerifyOverRpc(restarted.target());
+  EXPECT_TRUE(verified.ok()) << verified.problem();
+  EXPECT_EQ(verified.records_checked(), answered.load() + 1);
+}
+
+TEST(AuditCompletenessTest, BatchAndStreamItemsAreEachRecorded) {
+  TempDir dir;
+  ServerProcess server({"--db", Db(dir), "--lists", RepoPath("lists/sources.conf")});
+  ASSERT_TRUE(server.started()) << server.Output();
+  auto stub = v1::ScreeningService::NewStub(Connect(server.target()));
+  v1::ScreenBatchRequest batch;
+  for (int i = 0; i < 100; ++i) {
+    v1::ScreenRequest* item = batch.add_requests();
+    item->set_address(i == 7 ? kLazarus : i == 8 ? "not an address" : CleanAddress(i));
+    item->set_reference("batch-" + std::to_string(i));
+  }
+  v1::ScreenBatchResponse batch_response;
+  ASSERT_TRUE(stub->ScreenBatch(Context().get(), batch, &batch_response).ok());
+  auto context = Context();
+  auto stream = stub->ScreenStream(context.get());
+  for (int i = 0; i < 50; ++i) {
+    v1::ScreenStreamRequest item;
+    item.mutable_request()->set_address(CleanAddress(1000 + i));
+    item.mutable_request()->set_reference("stream-" + std::to_string(i));
+    ASSERT_TRUE(stream->Write(item));
+  }
+  stream->WritesDone();
+  v1::ScreenStreamResponse streamed;
+  int answers = 0;
+  while (stream->Read(&streamed)) ++answers;
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(answers, 50);
+
+  auto admin = v1::AdminService::NewStub(Connect(server.target()));
+  auto export_context = Context();
+  auto reader = admin->ExportAudit(export_context.get(), v1::ExportAuditRequest());
+  v1::ExportAuditResponse record;
+  int batch_records = 0, stream_records = 0;
+  int64_t previous_sequence = 0;
+  std::string previous_hash(64, '0');
+  while (reader->Read(&record)) {
+    const v1::AuditRecord& r = record.record();
+    EXPECT_EQ(r.sequence(), previous_sequence + 1);
+    EXPECT_EQ(r.previous_hash(), previous_hash);
+    previous_sequence = r.sequence();
+    previous_hash = r.record_hash();
+    if (r.reference().rfind("batch-", 0) == 0) {
+      ++batch_records;
+      if (r.reference() == "batch-7") {
+        EXPECT_EQ(r.verdict(), "MATCH");
+      }
+      if (r.reference() == "batch-8") {
+        EXPECT_EQ(r.verdict(), "INVALID_ADDRESS");
+        EXPECT_EQ(r.normalized_address(), "not an address");
+      }
+    }
+    if (r.reference().rfind("stream-", 0) == 0) ++stream_records;
+    EXPECT_EQ(r.key_id(), "-");  // authentication off
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(batch_records, 100);
+  EXPECT_EQ(stream_records, 50);
+}
+
+TEST(AuditCompletenessTest, ExportHonoursTheTimeRange) {
+  TempDir dir;
+  ServerProcess server({"--db", Db(dir), "--lists", RepoPath("lists/sources.conf")});
+  ASSERT_TRUE(server.started()) << server.Output();
+  auto stub = v1::ScreeningService::NewStub(Connect(server.target()));
+  v1::ScreenResponse response;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Screen(*stub, CleanAddress(i), "", &response).ok());
+  auto admin = v1::AdminService::NewStub(Connect(server.target()));
+  auto count = [&](const std::string& from, const std::string& to) {
+    v1::ExportAuditRequest request;
+    request.set_from_time(from);
+    request.set_to_time(to);
+    auto context = Context();
+    auto reader = admin->ExportAudit(context.get(), request);
+    v1::ExportAuditResponse record;
+    int n = 0;
+    while (reader->Read(&record)) ++n;
+    EXPECT_TRUE(reader->Finish().ok());
+    return n;
+  };
+  EXPECT_EQ(count("", ""), 5);
+  EXPECT_EQ(count("2000-01-01T00:00:00Z", "2999-01-01T00:00:00Z"), 5);
+  EXPECT_EQ(count("2999-01-01T00:00:00Z", ""), 0);
+  EXPECT_EQ(count("", "2000-01-01T00:00:00Z"), 0);
+}
+
+class AuditTamperTest : public ::testing::Test {
+ protected:
+  static constexpr int kRecords = 30;
+
+  void SetUp() override {
+    ServerProcess server({"--db", Db(dir_), "--lists", RepoPath("lists/sources.conf")});
+    ASSERT_TRUE(server.started()) << server.Output();
+    auto stub = v1::ScreeningService::NewStub(Connect(server.target()));
+    for (int i = 0; i < kRecords; ++i) {
+      v1::ScreenRequest request;
+      request.set_address(i % 7 == 0 ? kLazarus : CleanAddress(i));
+      request.set_reference("tamper-" + std::to_string(i));
+      v1::ScreenResponse response;
+      ASSERT_TRUE(stub->Screen(Context().get(), request, &response).ok());
+    }
+    ASSERT_EQ(server.StopWith(SIGTERM), 0) << server.Output();
+    RunResult intact = RunProcess({ServerBinary(), "audit", "verify", "--db", Db(dir_)});
+    ASSERT_EQ(intact.exit_code, 0) << intact.out << intact.err;
+  }
+
+  // Both verifiers name `bad` as the first bad record, after confirming the
+  // `intact` records before it.
+  void ExpectBrokenAt(int64_t bad, int64_t intact) {
+    RunResult offline = RunProcess({ServerBinary(), "audit", "verify", "--db", Db(dir_)});
+    EXPECT_EQ(offline.exit_code, 1) << offline.out << offline.err;
+    EXPECT_NE(offline.out.find("BROKEN at record " + std::to_string(bad) + ":"), std::string::npos) << offline.out;
+
+    ServerProcess server({"--db", Db(dir_), "--lists", RepoPath("lists/sources.conf")});
+    ASSERT_TRUE(server.started()) << server.Output();
+    v1::VerifyAuditResponse verified = VerifyOverRpc(server.target());
+    EXPECT_FALSE(verified.ok());
+    EXPECT_EQ(verified.first_bad_sequence(), bad) << verified.problem();
+    EXPECT_FALSE(verified.problem().empty());
+    EXPECT_EQ(verified.records_checked(), intact);
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(AuditTamperTest, ModifiedRowIsTheFirstBadRecord) {
+  // The append-only trigger is no obstacle to someone who owns the file.
+  ExecSql(Db(dir_), "DROP TRIGGER audit_log_append_only; "
+                    "UPDATE audit_log SET verdict = 'CLEAR', matched_listing_ids = '' WHERE sequence = 15");
+  ExpectBrokenAt(15, 14);
+}
+
+TEST_F(AuditTamperTest, DeletedRowBreaksTheChainWhereItWas) {
+  ExecSql(Db(dir_), "DELETE FROM audit_log WHERE sequence = 8");
+  // Record 9 now follows record 7: its sequence and link are wrong.
+  ExpectBrokenAt(9, 7);
+}
+
+TEST_F(AuditTamperTest, InsertedRowIsTheFirstBadRecord) {
+  // A forged record that links to the real head but cannot carry a valid hash
+  // without the chain being recomputed.
+  ExecSql(Db(dir_),
+          "INSERT INTO audit_log (sequence, time_us, key_id, reference, request_id, normalized_address, chain, "
+          "verdict, matched_listing_ids, snapshot_id, previous_hash, record_hash) "
+          "SELECT sequence + 1, time_us + 1, key_id, 'forged', request_id, normalized_address, chain, 'CLEAR', '', "
+          "snapshot_id, record_hash, record_hash FROM audit_log WHERE sequence = " +
+              std::to_string(kRecords));
+  ExpectBrokenAt(kRecords + 1, kRecords);
+}
+
+TEST(AuditOfflineVerifyTest, MissingDatabaseIsAnErrorNotAnEmptyChain) {
+  TempDir dir;
+  RunResult missing = RunProcess({ServerBinary(), "audit", "verify", "--db", dir.File("nothing.db")});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+}
+
+TEST(AuditOffTest, AuditOffRecordsNothingAndSaysSo) {
+  TempDir dir;
+  ServerProcess server({"--db", Db(dir), "--lists", RepoPath("lists/sources.conf"), "--audit", "off"});
+  ASSERT_TRUE(server.started()) << server.Output();
+  auto stub = v1::ScreeningService::NewStub(Connect(server.target()));
+  v1::ScreenResponse response;
+  ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
+  EXPECT_NE(server.Output().find("audit log is OFF"), std::string::npos) << server.Output();
+  ASSERT_EQ(server.StopWith(SIGTERM), 0);
+  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log"), 0);
+}
+
+}  // namespace
+}  // namespace screening::testing
