@@ -25,6 +25,7 @@
 #include "check.h"
 #include "connection.h"
 #include "exit_codes.h"
+#include "history.h"
 #include "info.h"
 #include "watch.h"
 
@@ -128,6 +129,26 @@ int Main(int argc, char** argv) {
     run = [&] {
       return WithConnection(
           connection, [&](const Connection& c) { return RunInfo(c, json); });
+    };
+  });
+
+  // history
+  std::string history_address, history_chain;
+  CLI::App* history_cmd = Command(
+      &app, "history",
+      "When each listing of an address entered and left the lists (exit 1: "
+      "listed now)",
+      &connection);
+  history_cmd->add_option("ADDRESS", history_address, "The address, as written")
+      ->required();
+  history_cmd->add_option("--chain", history_chain,
+                          "Chain or asset hint (ETH, BTC, TRX, USDT, ...)");
+  history_cmd->add_flag("--json", json, "Print one JSON object");
+  history_cmd->callback([&] {
+    run = [&] {
+      return WithConnection(connection, [&](const Connection& c) {
+        return RunHistory(c, history_address, history_chain, json);
+      });
     };
   });
 

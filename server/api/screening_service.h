@@ -46,6 +46,7 @@ class ScreeningServiceImpl final : public v1::ScreeningService::CallbackService 
                                         v1::GetSnapshotResponse* response) override;
   grpc::ServerWriteReactor<v1::WatchSnapshotsResponse>* WatchSnapshots(
       grpc::CallbackServerContext* context, const v1::WatchSnapshotsRequest* request) override;
+  grpc::ServerUnaryReactor* GetAddressHistory(grpc::CallbackServerContext* context, const v1::GetAddressHistoryRequest* request, v1::GetAddressHistoryResponse* response) override;  // api/history.cc
 
   // Screens one request for the stream handler: the response, or the status
   // that the item (not the stream) fails with.

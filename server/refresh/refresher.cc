@@ -1,12 +1,13 @@
 #include "refresh/refresher.h"
 
 #include <algorithm>
-#include <unordered_set>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "lists/importer.h"
 #include "lists/sources.h"
+#include "refresh/delisting_guard.h"
 #include "refresh/snapshot_builder.h"
 #include "spdlog/spdlog.h"
 
@@ -58,6 +59,10 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
     return absl::FailedPreconditionError(
         absl::StrCat("sources file ", options_.sources_path, " names no source"));
   }
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    interval_ = ScheduleInterval(*specs);
+  }
 
   std::vector<lists::ImportedSource> imported;
   for (const lists::SourceSpec& spec : *specs) {
@@ -77,25 +82,9 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
     }
   }
 
-  // Mass-delisting guard: compare keys with the serving snapshot before writing.
   std::shared_ptr<const screening::Snapshot> serving = screener_->Current();
-  if (serving != nullptr && !force) {
-    absl::StatusOr<std::vector<std::string>> old_keys = store_->Keys(serving->info.seq);
-    if (!old_keys.ok()) return old_keys.status();
-    std::unordered_set<std::string> new_keys;
-    for (const store::KeyedListing& keyed : snapshot.listings) new_keys.insert(keyed.key);
-    size_t removed = 0;
-    for (const std::string& key : *old_keys) removed += new_keys.count(key) == 0 ? 1 : 0;
-    if (!old_keys->empty()) {
-      double share = static_cast<double>(removed) / static_cast<double>(old_keys->size());
-      if (share > options_.max_removed_share) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "refusing the new lists: they would remove ", removed, " of ", old_keys->size(),
-            " listed addresses (", static_cast<int>(share * 100 + 0.5), " %, the limit is ",
-            static_cast<int>(options_.max_removed_share * 100 + 0.5),
-            " %); a broken download looks like mass delisting. Reload with force to accept"));
-      }
-    }
+  if (!force) {
+    if (absl::Status removals = CheckRemovals(snapshot, serving); !removals.ok()) return removals;
   }
 
   absl::StatusOr<store::WriteResult> written = store_->WriteSnapshot(snapshot);
@@ -132,24 +121,91 @@ std::string Refresher::LastError() const {
   return last_error_;
 }
 
-void Refresher::StartSchedule() {
-  absl::StatusOr<std::vector<lists::SourceSpec>> specs = lists::ReadSourcesFile(options_.sources_path);
-  if (!specs.ok()) return;
+absl::Status Refresher::CheckRemovals(const store::NewSnapshot& snapshot,
+                                      const std::shared_ptr<const screening::Snapshot>& serving) {
+  int64_t baseline_seq = 0;
+  if (serving != nullptr) {
+    baseline_seq = serving->info.seq;
+  } else {
+    // The offline import serves nothing: the newest stored snapshot is what
+    // the next server start would serve, so it is the baseline.
+    absl::StatusOr<store::SnapshotInfo> stored = store_->CurrentSnapshot();
+    if (absl::IsNotFound(stored.status())) return absl::OkStatus();
+    if (!stored.ok()) return stored.status();
+    baseline_seq = stored->seq;
+  }
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> old_keys = store_->SourceKeys(baseline_seq);
+  if (!old_keys.ok()) return old_keys.status();
+  return CheckDelisting(*old_keys, snapshot.listings, options_.max_removed_share);
+}
+
+absl::Duration Refresher::ScheduleInterval(const std::vector<lists::SourceSpec>& specs) {
   absl::Duration interval = absl::InfiniteDuration();
-  for (const lists::SourceSpec& spec : *specs) {
+  for (const lists::SourceSpec& spec : specs) {
     if (spec.refresh_interval > absl::ZeroDuration()) interval = std::min(interval, spec.refresh_interval);
   }
-  if (interval == absl::InfiniteDuration()) return;
-  spdlog::info("refreshing the lists every {}", absl::FormatDuration(interval));
-  scheduler_ = std::thread([this, interval] {
-    std::unique_lock<std::mutex> lock(state_mu_);
-    while (!stopping_) {
-      if (wake_.wait_for(lock, absl::ToChronoSeconds(interval), [this] { return stopping_; })) break;
-      lock.unlock();
-      Refresh(/*force=*/false).IgnoreError();
-      lock.lock();
+  return interval;
+}
+
+void Refresher::RequestRefresh(bool force) {
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (stopping_) return;
+    pending_ = true;
+    pending_force_ = pending_force_ || force;
+    if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
+  }
+  wake_.notify_all();
+}
+
+void Refresher::StartSchedule() {
+  absl::Duration interval = options_.refresh_interval_override;
+  if (interval <= absl::ZeroDuration()) {
+    absl::StatusOr<std::vector<lists::SourceSpec>> specs = lists::ReadSourcesFile(options_.sources_path);
+    interval = specs.ok() ? ScheduleInterval(*specs) : absl::InfiniteDuration();
+  }
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (stopping_ || scheduled_) return;
+    scheduled_ = true;
+    if (options_.refresh_interval_override <= absl::ZeroDuration()) interval_ = interval;
+    if (interval != absl::InfiniteDuration()) next_scheduled_ = absl::Now() + interval;
+    if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
+  }
+  if (interval != absl::InfiniteDuration()) {
+    spdlog::info("refreshing the lists every {}", absl::FormatDuration(interval));
+  } else {
+    spdlog::info("no source names a refresh interval: the lists reload on SIGHUP or Reload only");
+  }
+  wake_.notify_all();
+}
+
+void Refresher::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(state_mu_);
+  while (!stopping_) {
+    const absl::Time now = absl::Now();
+    if (!pending_ && now < next_scheduled_) {
+      if (next_scheduled_ == absl::InfiniteFuture()) {
+        wake_.wait(lock);
+      } else {
+        wake_.wait_for(lock, absl::ToChronoMilliseconds(next_scheduled_ - now) + std::chrono::milliseconds(1));
+      }
+      continue;
     }
-  });
+    const bool force = pending_ && pending_force_;
+    pending_ = false;
+    pending_force_ = false;
+    lock.unlock();
+    Refresh(force).IgnoreError();
+    lock.lock();
+    // The next scheduled refresh counts from the end of this one, whatever
+    // started it; the interval may have changed with the sources file.
+    absl::Duration interval = options_.refresh_interval_override > absl::ZeroDuration()
+                                  ? options_.refresh_interval_override
+                                  : interval_;
+    next_scheduled_ = scheduled_ && interval != absl::InfiniteDuration() ? absl::Now() + interval
+                                                                          : absl::InfiniteFuture();
+  }
 }
 
 void Refresher::Stop() {
@@ -158,7 +214,7 @@ void Refresher::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (scheduler_.joinable()) scheduler_.join();
+  if (worker_.joinable()) worker_.join();
 }
 
 }  // namespace screening::refresh

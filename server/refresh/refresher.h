@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -17,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "lists/sources.h"
 #include "screening/screener.h"
 #include "store/snapshot_store.h"
 
@@ -27,6 +29,10 @@ struct RefreshOptions {
   double bits_per_key = 10.0;                      // Bloom filter sizing
   double max_removed_share = 0.20;                 // refuse a refresh that delists more, unless forced
   absl::Duration fetch_timeout = absl::Seconds(60);
+  // When positive, scheduled refreshes run at this interval instead of the
+  // sources file's (an operator's override; also lets tests use seconds,
+  // which the sources file refuses).
+  absl::Duration refresh_interval_override = absl::ZeroDuration();
   // Called after a new snapshot is swapped in (from the refreshing thread).
   std::function<void(const std::string& snapshot_id)> on_new_snapshot;
 };
@@ -50,14 +56,26 @@ class Refresher {
   absl::Status LoadStored();
 
   // Imports every source now and swaps the result in. FailedPrecondition when
-  // the new lists would remove more than max_removed_share of the serving
-  // keys and `force` is false (a broken download looks like mass delisting).
+  // the new lists would remove more than max_removed_share of the keys of the
+  // serving snapshot, overall or of one source (refresh/delisting_guard.h),
+  // and `force` is false. Without a serving snapshot (the offline import) the
+  // newest stored snapshot is the baseline.
   absl::StatusOr<RefreshOutcome> Refresh(bool force);
 
+  // Asks the background worker for a refresh and returns at once (SIGHUP, the
+  // refresh after a cold start). Requests made while one is pending merge
+  // (force if any asked for it). Stop() waits for a running one to finish.
+  void RequestRefresh(bool force);
+
   // Refreshes in the background at the shortest refresh interval the sources
-  // file names (none: no schedule). Stop() ends it.
+  // file names (re-read at every refresh; none: no schedule), or at
+  // refresh_interval_override. Stop() ends it.
   void StartSchedule();
   void Stop();
+
+  // The interval scheduled refreshes use for these sources: the shortest
+  // positive refresh interval, or InfiniteDuration when none has one.
+  static absl::Duration ScheduleInterval(const std::vector<lists::SourceSpec>& specs);
 
   // The last refresh error ("" after a success).
   std::string LastError() const;
@@ -65,6 +83,9 @@ class Refresher {
  private:
   absl::StatusOr<RefreshOutcome> RefreshLocked(bool force);
   void RecordFailure(const absl::Status& status);
+  absl::Status CheckRemovals(const store::NewSnapshot& snapshot,
+                             const std::shared_ptr<const screening::Snapshot>& serving);
+  void WorkerLoop();
 
   store::SnapshotStore* store_;
   screening::Screener* screener_;
@@ -75,7 +96,12 @@ class Refresher {
   std::string last_error_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::thread scheduler_;
+  bool scheduled_ = false;                                    // StartSchedule was called
+  absl::Duration interval_ = absl::InfiniteDuration();        // from the sources file
+  absl::Time next_scheduled_ = absl::InfiniteFuture();
+  bool pending_ = false;                                      // RequestRefresh waiting
+  bool pending_force_ = false;
+  std::thread worker_;
 };
 
 }  // namespace screening::refresh

@@ -110,6 +110,12 @@ std::string SnapshotId(const std::vector<store::KeyedListing>& listings,
 
 store::NewSnapshot BuildSnapshot(std::vector<lists::ImportedSource> sources, double bits_per_key) {
   store::NewSnapshot snapshot;
+  // Sized once and each source's buffer freed as soon as it is moved from:
+  // with millions of listings, vector doubling and a second live copy of
+  // every Listing would multiply the peak memory of a refresh.
+  size_t total = 0;
+  for (const lists::ImportedSource& source : sources) total += source.listings.size();
+  snapshot.listings.reserve(total);
   for (lists::ImportedSource& source : sources) {
     model::SourceReport report = std::move(source.report);
     report.unparsed_entry_count = 0;
@@ -119,6 +125,7 @@ store::NewSnapshot BuildSnapshot(std::vector<lists::ImportedSource> sources, dou
       if (unparsed) ++report.unparsed_entry_count;
     }
     report.entry_count = static_cast<int64_t>(source.listings.size());
+    std::vector<model::Listing>().swap(source.listings);
     if (report.published > snapshot.published) snapshot.published = report.published;
     for (model::EntityListing& entity : source.entities) snapshot.entities.push_back(std::move(entity));
     snapshot.sources.push_back(std::move(report));

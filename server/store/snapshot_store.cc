@@ -254,6 +254,25 @@ class SqliteSnapshotStore final : public SnapshotStore {
     return keys;
   }
 
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SourceKeys(int64_t seq) override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    STORE_RETURN_IF_ERROR(CheckSeq(**lease, seq));
+    absl::StatusOr<Statement> stmt = (*lease)->Prepare(
+        "SELECT DISTINCT source_id, key FROM listings WHERE added_seq <= ?1 AND "
+        "(removed_seq IS NULL OR removed_seq > ?1) ORDER BY source_id, key");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, seq);
+    std::vector<std::pair<std::string, std::string>> pairs;
+    while (true) {
+      absl::StatusOr<bool> row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      pairs.emplace_back(stmt->ColumnText(0), stmt->ColumnBlob(1));
+    }
+    return pairs;
+  }
+
   absl::StatusOr<std::vector<model::EntityListing>> Entities(int64_t seq) override {
     absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
     if (!lease.ok()) return lease.status();

@@ -124,6 +124,11 @@ class SnapshotStore {
   // Every key of snapshot `seq` (to rebuild a filter).
   virtual absl::StatusOr<std::vector<std::string>> Keys(int64_t seq) = 0;
 
+  // Every distinct (source_id, key) pair of snapshot `seq`, sorted (the
+  // refresh pipeline's per-source mass-delisting guard). NotFound for an
+  // unknown seq.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> SourceKeys(int64_t seq) = 0;
+
   // The address-less party listings of snapshot `seq` (NotFound for an unknown seq).
   virtual absl::StatusOr<std::vector<model::EntityListing>> Entities(int64_t seq) = 0;
 
