@@ -236,7 +236,10 @@ int Serve(const Flags& flags, bool import_only) {
     spdlog::warn("the audit log is OFF (--audit off): screenings are not recorded");
   }
 
+  // Declared before the server: destroyed (drained) only after it stopped.
+  api::AuditOffload audit_offload;
   api::ServiceDeps deps;
+  deps.audit_offload = &audit_offload;
   deps.screener = &screener;
   deps.store = db;
   deps.gate = gate;

@@ -35,6 +35,13 @@ grpc::Status CheckReference(const v1::ScreenRequest& request) {
                                    kMaxReferenceBytes));
 }
 
+bool HasMatch(const screening::Screened& screened) {
+  for (const screening::ScreeningResult& result : screened.results) {
+    if (result.verdict == screening::Verdict::kMatch) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ScreeningServiceImpl::ScreeningServiceImpl(ServiceDeps deps) : deps_(std::move(deps)) {
@@ -86,6 +93,18 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::Screen(grpc::CallbackServerConte
   screening::ScreeningQuery query{request->address(), request->chain()};
   absl::StatusOr<screening::Screened> screened = deps_.screener->Screen(query);
   if (!screened.ok()) return Done(context, ToGrpcStatus(screened.status()));
+  if (deps_.audit != nullptr && deps_.audit_offload != nullptr && HasMatch(*screened)) {
+    // A MATCH waits for its durable record: off the callback thread.
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    auto shared = std::make_shared<screening::Screened>(std::move(*screened));
+    deps_.audit_offload->Run([this, reactor, caller, shared, request, response, id = NextRequestId()] {
+      grpc::Status audited =
+          Audit(caller, *shared, [&](size_t) -> const v1::ScreenRequest& { return *request; }, id);
+      if (audited.ok()) FillScreenResponse(*shared, shared->results.front(), *request, response);
+      reactor->Finish(audited);
+    });
+    return reactor;
+  }
   grpc::Status audited = Audit(
       caller, *screened, [&](size_t) -> const v1::ScreenRequest& { return *request; }, NextRequestId());
   if (!audited.ok()) return Done(context, audited);
@@ -119,17 +138,28 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::ScreenBatch(grpc::CallbackServer
   for (const v1::ScreenRequest& item : request->requests()) queries.push_back({item.address(), item.chain()});
   absl::StatusOr<screening::Screened> screened = deps_.screener->ScreenAll(queries);
   if (!screened.ok()) return Done(context, ToGrpcStatus(screened.status()));
-  grpc::Status audited = Audit(
-      caller, *screened,
-      [&](size_t i) -> const v1::ScreenRequest& { return request->requests(static_cast<int>(i)); },
-      NextRequestId());
-  if (!audited.ok()) return Done(context, audited);
-  response->mutable_results()->Reserve(size);
-  for (int i = 0; i < size; ++i) {
-    FillScreenResponse(*screened, screened->results[i], request->requests(i), response->add_results());
+  auto answer = [this, caller, request, response, size](const screening::Screened& done,
+                                                        const std::string& id) -> grpc::Status {
+    grpc::Status audited = Audit(
+        caller, done, [&](size_t i) -> const v1::ScreenRequest& { return request->requests(static_cast<int>(i)); },
+        id);
+    if (!audited.ok()) return audited;
+    response->mutable_results()->Reserve(size);
+    for (int i = 0; i < size; ++i) {
+      FillScreenResponse(done, done.results[i], request->requests(i), response->add_results());
+    }
+    response->set_snapshot_id(done.snapshot->info.id);
+    return grpc::Status::OK;
+  };
+  if (deps_.audit != nullptr && deps_.audit_offload != nullptr && HasMatch(*screened)) {
+    // A MATCH waits for its durable record: off the callback thread.
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    auto shared = std::make_shared<screening::Screened>(std::move(*screened));
+    deps_.audit_offload->Run(
+        [reactor, shared, answer, id = NextRequestId()] { reactor->Finish(answer(*shared, id)); });
+    return reactor;
   }
-  response->set_snapshot_id(screened->snapshot->info.id);
-  return Done(context, grpc::Status::OK);
+  return Done(context, answer(*screened, NextRequestId()));
 }
 
 grpc::Status ScreeningServiceImpl::ScreenForStream(const Caller& caller, const v1::ScreenRequest& request,

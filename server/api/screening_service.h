@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "api/audit_offload.h"
 #include "api/audit_sink.h"
 #include "api/call_gate.h"
 #include "api/snapshot_feed.h"
@@ -25,6 +26,9 @@ struct ServiceDeps {
   store::SnapshotStore* store = nullptr;
   CallGate* gate = nullptr;
   AuditSink* audit = nullptr;            // may be null: no audit record
+  // Where calls with a MATCH wait for its durable record (see
+  // audit_offload.h); null: on the callback thread.
+  AuditOffload* audit_offload = nullptr;
   SnapshotFeed* feed = nullptr;
   // The last refresh error, for GetSnapshot.
   std::function<std::string()> last_error;
