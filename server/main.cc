@@ -274,11 +274,12 @@ int Serve(const Flags& flags, bool import_only) {
   }
   std::string host = flags.transport.listen.substr(0, flags.transport.listen.rfind(':'));
   spdlog::info("listening on {}:{}", host, port);
+  // Health first: a client that waited for LISTENING may ask for it at once.
+  SetHealth(server->get(), screener, refuse_when_stale);
   // A line tests and scripts can wait for.
   std::printf("LISTENING %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
 
-  SetHealth(server->get(), screener, refuse_when_stale);
   std::atomic<bool> stopping{false};
   std::mutex health_mu;
   std::condition_variable health_wake;
