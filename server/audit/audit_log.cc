@@ -23,6 +23,45 @@ constexpr char kColumns[] =
 
 constexpr int64_t kPruneChunk = 10000;
 
+// Rows per multi-row INSERT: one statement run (bind, step, reset) per 32
+// records instead of per record; 384 parameters, well under SQLite's limit.
+constexpr size_t kRowsPerInsert = 32;
+constexpr int kColumnCount = 12;
+
+std::string InsertSql(size_t rows) {
+  std::string sql = absl::StrCat("INSERT INTO audit_log (", kColumns, ") VALUES ");
+  for (size_t row = 0; row < rows; ++row) {
+    if (row > 0) sql += ",";
+    sql += "(";
+    for (int column = 0; column < kColumnCount; ++column) {
+      absl::StrAppend(&sql, column > 0 ? ",?" : "?", row * kColumnCount + column + 1);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
+// The store layer's mapping of SQLite result codes, for the raw statements.
+absl::Status SqliteStatus(sqlite3* db, int rc, absl::string_view what) {
+  std::string text = absl::StrCat("sqlite: ", what, ": ", sqlite3_errmsg(db));
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(text);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(text);
+    case SQLITE_CONSTRAINT:
+      return absl::AlreadyExistsError(text);
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+      return absl::FailedPreconditionError(text);
+    default:
+      return absl::InternalError(text);
+  }
+}
+
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 // Reads a row selected with kColumns.
@@ -216,11 +255,18 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   if (!options.clock) return absl::InvalidArgumentError("audit log: clock is required");
   absl::StatusOr<std::unique_ptr<store::Connection>> db = store::Connection::Open(path);
   if (!db.ok()) return db.status();
-  absl::StatusOr<store::Statement> insert = (*db)->Prepare(absl::StrCat(
-      "INSERT INTO audit_log (", kColumns, ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
-  if (!insert.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("audit_log table missing (migrations not applied?): ", insert.status().message()));
+  Stmt insert_one;
+  Stmt insert_many;
+  for (auto [rows, stmt] : {std::pair<size_t, Stmt*>{1, &insert_one}, {kRowsPerInsert, &insert_many}}) {
+    const std::string sql = InsertSql(rows);
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v3((*db)->raw(), sql.c_str(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    stmt->reset(raw);
+    if (rc != SQLITE_OK) {
+      return absl::FailedPreconditionError(absl::StrCat("audit_log table missing (migrations not applied?): ",
+                                                        sqlite3_errmsg((*db)->raw())));
+    }
   }
 
   // Resume from the newest record, else the prune checkpoint, else genesis.
@@ -234,22 +280,36 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   if (!row.ok()) return row.status();
   if (*row) head = Checkpoint{last->ColumnInt(0), last->ColumnText(1), absl::FromUnixMicros(last->ColumnInt(2))};
 
-  std::unique_ptr<AuditLog> log(new AuditLog(path, std::move(options), std::move(*db), std::move(*insert)));
+  std::unique_ptr<AuditLog> log(
+      new AuditLog(path, std::move(options), std::move(*db), std::move(insert_one), std::move(insert_many)));
   log->head_sequence_ = head.sequence;
   log->head_hash_ = head.record_hash;
   log->last_sequence_ = log->committed_sequence_ = log->durable_sequence_ = head.sequence;
   log->committed_hash_ = head.record_hash;
   log->last_time_ = head.time;
+  absl::StatusOr<std::unique_ptr<store::Connection>> checkpoint_db = store::Connection::Open(path);
+  if (!checkpoint_db.ok()) return checkpoint_db.status();
+  log->checkpoint_db_ = std::move(*checkpoint_db);
+  // Replaces the autocheckpoint (itself a WAL hook) on the writer's connection.
+  sqlite3_wal_hook(log->db_->raw(), &AuditLog::OnWalCommit, log.get());
+  log->checkpointer_ = std::thread([raw = log.get()] { raw->CheckpointLoop(); });
   log->writer_ = std::thread([raw = log.get()] { raw->WriterLoop(); });
   return log;
 }
 
-AuditLog::AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db, store::Statement insert)
-    : path_(std::move(path)), options_(std::move(options)), db_(std::move(db)), insert_(std::move(insert)) {}
+void AuditLog::StmtDeleter::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+AuditLog::AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db, Stmt insert_one,
+                   Stmt insert_many)
+    : path_(std::move(path)),
+      options_(std::move(options)),
+      db_(std::move(db)),
+      insert_one_(std::move(insert_one)),
+      insert_many_(std::move(insert_many)) {}
 
 AuditLog::~AuditLog() { Shutdown().IgnoreError(); }
 
-absl::StatusOr<int64_t> AuditLog::Append(AuditEntry entry) {
+absl::Status AuditLog::CheckFields(const AuditEntry& entry) {
   const std::pair<const char*, const std::string*> fields[] = {
       {"key_id", &entry.key_id},        {"reference", &entry.reference},
       {"request_id", &entry.request_id}, {"normalized_address", &entry.normalized_address},
@@ -260,41 +320,76 @@ absl::StatusOr<int64_t> AuditLog::Append(AuditEntry entry) {
           absl::StrCat("audit ", name, " is ", value->size(), " bytes; at most ", kMaxFieldBytes, " are recorded"));
     }
   }
-  Pending pending;
-  AuditRecord& r = pending.record;
-  r.key_id = SanitizeUtf8(std::move(entry.key_id));
-  r.reference = SanitizeUtf8(std::move(entry.reference));
-  r.request_id = SanitizeUtf8(std::move(entry.request_id));
-  r.normalized_address = SanitizeUtf8(std::move(entry.normalized_address));
-  r.chain = SanitizeUtf8(std::move(entry.chain));
-  r.verdict = std::string(VerdictName(entry.verdict));
-  r.snapshot_id = SanitizeUtf8(std::move(entry.snapshot_id));
-  pending.matched_listing_ids_text = JoinListingIds(entry.matched_listing_ids);
-  r.matched_listing_ids = std::move(entry.matched_listing_ids);
-  const bool durable = entry.verdict == Verdict::kMatch;
+  return absl::OkStatus();
+}
 
+AuditLog::Pending AuditLog::ToPending(AuditEntry&& entry) {
+  Pending p;
+  p.verdict = entry.verdict;
+  p.key_id = SanitizeUtf8(std::move(entry.key_id));
+  p.reference = SanitizeUtf8(std::move(entry.reference));
+  p.request_id = SanitizeUtf8(std::move(entry.request_id));
+  p.normalized_address = SanitizeUtf8(std::move(entry.normalized_address));
+  p.chain = SanitizeUtf8(std::move(entry.chain));
+  if (!entry.matched_listing_ids.empty()) p.matched_listing_ids_text = JoinListingIds(entry.matched_listing_ids);
+  p.snapshot_id = SanitizeUtf8(std::move(entry.snapshot_id));
+  return p;
+}
+
+absl::StatusOr<int64_t> AuditLog::Append(AuditEntry entry) {
+  if (absl::Status checked = CheckFields(entry); !checked.ok()) return checked;
+  const bool durable = entry.verdict == Verdict::kMatch;
+  Pending pending = ToPending(std::move(entry));
+  return Enqueue(&pending, 1, durable);
+}
+
+absl::StatusOr<int64_t> AuditLog::AppendBatch(std::vector<AuditEntry>&& entries) {
+  if (entries.empty()) return 0;
+  bool durable = false;
+  for (const AuditEntry& entry : entries) {
+    if (absl::Status checked = CheckFields(entry); !checked.ok()) return checked;
+    durable = durable || entry.verdict == Verdict::kMatch;
+  }
+  std::vector<Pending> records;
+  records.reserve(entries.size());
+  for (AuditEntry& entry : entries) records.push_back(ToPending(std::move(entry)));
+  entries.clear();
+  return Enqueue(records.data(), records.size(), durable);
+}
+
+absl::StatusOr<int64_t> AuditLog::Enqueue(Pending* records, size_t count, bool durable) {
+  const int64_t capacity = static_cast<int64_t>(options_.queue_capacity);
   std::unique_lock<std::mutex> lock(mu_);
-  if (!accepting_) return absl::FailedPreconditionError("audit log is shut down");
-  if (last_sequence_ - committed_sequence_ >= static_cast<int64_t>(options_.queue_capacity)) {
-    ++blocked_appends_;
-    ++blocked_waiters_;
-    writer_cv_.notify_one();
-    committed_cv_.wait(lock, [&] {
-      return !accepting_ || last_sequence_ - committed_sequence_ < static_cast<int64_t>(options_.queue_capacity);
-    });
-    --blocked_waiters_;
+  int64_t sequence = 0;
+  size_t done = 0;
+  while (done < count) {
     if (!accepting_) return absl::FailedPreconditionError("audit log is shut down");
+    if (last_sequence_ - committed_sequence_ >= capacity) {
+      ++blocked_appends_;
+      ++blocked_waiters_;
+      writer_cv_.notify_one();
+      committed_cv_.wait(lock, [&] { return !accepting_ || last_sequence_ - committed_sequence_ < capacity; });
+      --blocked_waiters_;
+      continue;
+    }
+    const size_t take =
+        std::min(count - done, static_cast<size_t>(capacity - (last_sequence_ - committed_sequence_)));
+    absl::Time time = absl::FromUnixMicros(absl::ToUnixMicros(options_.clock()));
+    if (time < last_time_) time = last_time_;
+    last_time_ = time;
+    const int64_t time_us = absl::ToUnixMicros(time);
+    const size_t before = pending_.size();
+    for (size_t i = done; i < done + take; ++i) {
+      records[i].time_us = time_us;
+      records[i].sequence = sequence = ++last_sequence_;
+      pending_.push_back(std::move(records[i]));
+    }
+    done += take;
+    if (!durable && before < options_.batch_size && pending_.size() >= options_.batch_size) {
+      writer_cv_.notify_one();
+    }
   }
-  absl::Time time = absl::FromUnixMicros(absl::ToUnixMicros(options_.clock()));
-  if (time < last_time_) time = last_time_;
-  last_time_ = time;
-  r.time = time;
-  const int64_t sequence = r.sequence = ++last_sequence_;
-  pending_.push_back(std::move(pending));
-  if (!durable) {
-    if (pending_.size() == options_.batch_size) writer_cv_.notify_one();
-    return sequence;
-  }
+  if (!durable) return sequence;
   durable_wanted_ = std::max(durable_wanted_, sequence);
   const int64_t failures_before = write_failures_;
   writer_cv_.notify_one();
@@ -330,6 +425,12 @@ absl::Status AuditLog::Shutdown() {
   writer_cv_.notify_all();
   committed_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpointer_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
   std::lock_guard<std::mutex> lock(mu_);
   if (!pending_.empty()) {
     return absl::DataLossError(absl::StrCat(pending_.size(), " audit records could not be written: ",
@@ -385,7 +486,7 @@ void AuditLog::WriterLoop() {
     }
     lock.lock();
     if (status.ok()) {
-      committed_sequence_ = batch.back().record.sequence;
+      committed_sequence_ = batch.back().sequence;
       committed_hash_ = std::move(head_hash);
       if (durable) durable_sequence_ = committed_sequence_;
       ++batches_;
@@ -408,43 +509,111 @@ void AuditLog::WriterLoop() {
 }
 
 absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch, bool durable) {
-  if (batch.front().record.sequence != head_sequence_ + 1) {
-    return absl::InternalError(absl::StrCat("audit chain: next sequence ", batch.front().record.sequence,
+  if (batch.front().sequence != head_sequence_ + 1) {
+    return absl::InternalError(absl::StrCat("audit chain: next sequence ", batch.front().sequence,
                                             " does not follow the head ", head_sequence_));
+  }
+  // Hash first: each record's hash covers its predecessor's.
+  absl::string_view previous = head_hash_;
+  for (Pending& p : batch) {
+    RecordFields f;
+    f.sequence = p.sequence;
+    f.time = absl::FromUnixMicros(p.time_us);
+    f.key_id = p.key_id;
+    f.reference = p.reference;
+    f.request_id = p.request_id;
+    f.normalized_address = p.normalized_address;
+    f.chain = p.chain;
+    f.verdict = VerdictName(p.verdict);
+    f.matched_listing_ids_text = p.matched_listing_ids_text;
+    f.snapshot_id = p.snapshot_id;
+    f.previous_hash = previous;
+    ComputeRecordHashInto(f, hash_scratch_, p.record_hash);
+    previous = absl::string_view(p.record_hash, kHashHexLength);
   }
   if (durable) {
     if (absl::Status s = db_->Execute("PRAGMA synchronous=FULL"); !s.ok()) return s;
   }
-  std::string previous = head_hash_;
   absl::Status status = db_->InTransaction([&]() -> absl::Status {
-    for (Pending& p : batch) {
-      AuditRecord& r = p.record;
-      r.previous_hash = previous;
-      r.record_hash = ComputeRecordHash(r, p.matched_listing_ids_text);
-      insert_.Reset();
-      insert_.Bind(1, r.sequence)
-          .Bind(2, static_cast<int64_t>(absl::ToUnixMicros(r.time)))
-          .Bind(3, Sv(r.key_id))
-          .Bind(4, Sv(r.reference))
-          .Bind(5, Sv(r.request_id))
-          .Bind(6, Sv(r.normalized_address))
-          .Bind(7, Sv(r.chain))
-          .Bind(8, Sv(r.verdict))
-          .Bind(9, Sv(p.matched_listing_ids_text))
-          .Bind(10, Sv(r.snapshot_id))
-          .Bind(11, Sv(r.previous_hash))
-          .Bind(12, Sv(r.record_hash));
-      if (absl::Status s = insert_.Run(); !s.ok()) return s;
-      previous = r.record_hash;
+    size_t at = 0;
+    for (; at + kRowsPerInsert <= batch.size(); at += kRowsPerInsert) {
+      if (absl::Status s = InsertRows(insert_many_.get(), batch, at, kRowsPerInsert); !s.ok()) return s;
+    }
+    for (; at < batch.size(); ++at) {
+      if (absl::Status s = InsertRows(insert_one_.get(), batch, at, 1); !s.ok()) return s;
     }
     return absl::OkStatus();
   });
-  insert_.Reset();
   if (durable) db_->Execute("PRAGMA synchronous=NORMAL").IgnoreError();
   if (!status.ok()) return status;
-  head_sequence_ = batch.back().record.sequence;
-  head_hash_ = std::move(previous);
+  head_sequence_ = batch.back().sequence;
+  head_hash_.assign(batch.back().record_hash, kHashHexLength);
   return absl::OkStatus();
+}
+
+absl::Status AuditLog::InsertRows(sqlite3_stmt* stmt, std::vector<Pending>& batch, size_t first, size_t count) {
+  // The strings outlive the statement run (reset below), so SQLite may use
+  // them in place (SQLITE_STATIC) instead of copying every field.
+  auto text = [stmt](int index, absl::string_view value) {
+    sqlite3_bind_text(stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+  };
+  for (size_t row = 0; row < count; ++row) {
+    const size_t i = first + row;
+    const Pending& p = batch[i];
+    const int base = static_cast<int>(row) * kColumnCount;
+    sqlite3_bind_int64(stmt, base + 1, p.sequence);
+    sqlite3_bind_int64(stmt, base + 2, p.time_us);
+    text(base + 3, p.key_id);
+    text(base + 4, p.reference);
+    text(base + 5, p.request_id);
+    text(base + 6, p.normalized_address);
+    text(base + 7, p.chain);
+    text(base + 8, VerdictName(p.verdict));
+    text(base + 9, p.matched_listing_ids_text);
+    text(base + 10, p.snapshot_id);
+    text(base + 11, i == 0 ? absl::string_view(head_hash_)
+                           : absl::string_view(batch[i - 1].record_hash, kHashHexLength));
+    text(base + 12, absl::string_view(p.record_hash, kHashHexLength));
+  }
+  const int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  if (rc != SQLITE_DONE) return SqliteStatus(db_->raw(), rc, "audit insert");
+  return absl::OkStatus();
+}
+
+int AuditLog::OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
+  AuditLog* log = static_cast<AuditLog*>(self);
+  if (pages >= kWriterCheckpointPages) {
+    // The background checkpoints are not keeping the WAL short: do it here,
+    // as SQLite's autocheckpoint would, so the next commit can restart it.
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    log->last_checkpoint_request_pages_ = 0;
+    return SQLITE_OK;
+  }
+  if (pages < log->last_checkpoint_request_pages_) log->last_checkpoint_request_pages_ = 0;  // WAL restarted
+  if (pages - log->last_checkpoint_request_pages_ >= kCheckpointPages) {
+    log->last_checkpoint_request_pages_ = pages;
+    {
+      std::lock_guard<std::mutex> lock(log->checkpoint_mu_);
+      log->checkpoint_wanted_ = true;
+    }
+    log->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void AuditLog::CheckpointLoop() {
+  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  while (true) {
+    checkpoint_cv_.wait(lock, [this] { return checkpoint_wanted_ || checkpointer_stopping_; });
+    if (checkpointer_stopping_) return;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs, never waits for a lock;
+    // SQLITE_BUSY (another checkpoint running) just means try next time.
+    sqlite3_wal_checkpoint_v2(checkpoint_db_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+  }
 }
 
 absl::Status AuditLog::SyncWal() {

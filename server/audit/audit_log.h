@@ -33,6 +33,14 @@
 // the periodic export, to catch that. While this process runs, Verify also
 // checks the tail against the head it committed itself.
 //
+// WAL checkpoints: the writer's connection does not checkpoint on commit
+// (SQLite's autocheckpoint would stall the writer for the checkpoint's
+// copying and fsyncs while appends queue up). A checkpointer thread with its
+// own connection runs a PASSIVE checkpoint whenever the WAL has grown by
+// kCheckpointPages since the last one; the writer checkpoints itself only if
+// the WAL reaches kWriterCheckpointPages (the background thread cannot keep
+// up, or readers keep the WAL from being reused), which bounds the WAL file.
+//
 // One AuditLog per database file (it owns the chain head). Thread-safe.
 #ifndef SCREENING_AUDIT_AUDIT_LOG_H_
 #define SCREENING_AUDIT_AUDIT_LOG_H_
@@ -53,6 +61,9 @@
 #include "absl/time/time.h"
 #include "audit/record.h"
 #include "store/sqlite.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
 
 namespace screening::audit {
 
@@ -84,6 +95,9 @@ struct ChainHead {
 // problem. Errors only for database failures.
 absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db,
                                          const std::optional<ChainHead>& expected_head = std::nullopt);
+
+inline constexpr int kCheckpointPages = 1000;         // SQLite's default autocheckpoint
+inline constexpr int kWriterCheckpointPages = 16000;  // 64 MiB of 4 KiB pages
 
 enum class ExportFormat { kCsv, kJsonLines };
 
@@ -140,6 +154,18 @@ class AuditLog {
   // field longer than kMaxFieldBytes; FailedPrecondition after Shutdown.
   absl::StatusOr<int64_t> Append(AuditEntry entry);
 
+  // Records the screenings of one call (a ScreenBatch) as Append does, in
+  // order and with consecutive sequence numbers, under one lock with one
+  // clock reading and one writer wakeup, and returns the last sequence
+  // number. If any entry is a MATCH, returns after the durable commit of the
+  // whole batch. Every field is checked first: InvalidArgument records none.
+  // A batch larger than the free queue space is enqueued in parts as the
+  // writer makes room (records of other callers may then fall between them).
+  // An empty batch records nothing and returns 0. FailedPrecondition after
+  // Shutdown (if Shutdown came while a large batch waited for room, the part
+  // already enqueued is recorded, the rest is not).
+  absl::StatusOr<int64_t> AppendBatch(std::vector<AuditEntry>&& entries);
+
   // Returns once every record appended before the call is committed with
   // synchronous=FULL, or with the writer's error.
   absl::Status Flush();
@@ -173,18 +199,44 @@ class AuditLog {
   Stats stats() const;
 
  private:
-  // An accepted record; previous_hash and record_hash are filled in by the
-  // writer, which alone knows the chain head.
+  // An accepted record in the writer's form: the entry's strings moved in,
+  // nothing copied. The writer fills record_hash (previous_hash is the
+  // record_hash of the record before).
   struct Pending {
-    AuditRecord record;
+    int64_t sequence = 0;
+    int64_t time_us = 0;
+    Verdict verdict = Verdict::kClear;
+    std::string key_id;
+    std::string reference;
+    std::string request_id;
+    std::string normalized_address;
+    std::string chain;
     std::string matched_listing_ids_text;
+    std::string snapshot_id;
+    char record_hash[kHashHexLength];
   };
+  struct StmtDeleter {
+    void operator()(sqlite3_stmt* stmt) const;
+  };
+  using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 
-  AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db, store::Statement insert);
+  AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db, Stmt insert_one,
+           Stmt insert_many);
+  static absl::Status CheckFields(const AuditEntry& entry);
+  static Pending ToPending(AuditEntry&& entry);
+  // Assigns times and sequence numbers to records[0..count) and queues them
+  // (moving them out); waits for durability when `durable`. Returns the last
+  // sequence number.
+  absl::StatusOr<int64_t> Enqueue(Pending* records, size_t count, bool durable);
   void WriterLoop();
+  void CheckpointLoop();
+  // SQLite's WAL hook on the writer's connection, after each commit.
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   // Hashes and inserts `batch` in one transaction; on success advances
   // head_hash_/head_sequence_. Caller holds db_mu_.
   absl::Status WriteBatch(std::vector<Pending>& batch, bool durable);
+  // Binds `count` records starting at batch[first] to `stmt` and runs it.
+  absl::Status InsertRows(sqlite3_stmt* stmt, std::vector<Pending>& batch, size_t first, size_t count);
   // fsyncs the WAL: makes earlier synchronous=NORMAL commits durable.
   absl::Status SyncWal();
   absl::StatusOr<std::unique_ptr<store::Connection>> OpenReader();
@@ -195,7 +247,9 @@ class AuditLog {
   // The write connection, used by the writer thread and Prune.
   std::mutex db_mu_;
   std::unique_ptr<store::Connection> db_;
-  store::Statement insert_;
+  Stmt insert_one_;   // one row
+  Stmt insert_many_;  // kRowsPerInsert rows: fewer statement runs per batch
+  std::string hash_scratch_;
   int64_t head_sequence_ = 0;  // last committed record; guarded by db_mu_
   std::string head_hash_;
 
@@ -217,6 +271,17 @@ class AuditLog {
   int64_t blocked_appends_ = 0;
   int64_t write_failures_ = 0;
   int blocked_waiters_ = 0;
+
+  // The checkpointer: woken by OnWalCommit, stopped by Shutdown after the
+  // writer. checkpoint_wanted_ and checkpointer_stopping_ are guarded by
+  // checkpoint_mu_.
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpointer_stopping_ = false;
+  int last_checkpoint_request_pages_ = 0;  // writer thread only
+  std::unique_ptr<store::Connection> checkpoint_db_;
+  std::thread checkpointer_;
 
   std::mutex shutdown_mu_;  // serializes Shutdown callers around the join
   std::thread writer_;

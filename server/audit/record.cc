@@ -18,7 +18,75 @@ namespace {
 constexpr absl::string_view kEncodingTag = "screening-audit-v1\n";
 
 void AppendField(std::string& out, absl::string_view value) {
-  absl::StrAppend(&out, value.size(), ":", value, ",");
+  char digits[24];
+  const int n = std::snprintf(digits, sizeof(digits), "%zu:", value.size());
+  out.append(digits, static_cast<size_t>(n));
+  out.append(value.data(), value.size());
+  out.push_back(',');
+}
+
+// Appends FormatAuditTime(time) to `out`.
+void AppendAuditTime(std::string& out, absl::Time time) {
+  // Formatting the date is the slow part and records arrive many per second:
+  // each thread reuses the "YYYY-MM-DDTHH:MM:SS" of the last second it saw.
+  const int64_t micros = absl::ToUnixMicros(time);
+  const int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
+  const int64_t fraction = micros - seconds * 1000000;
+  thread_local int64_t cached_seconds = std::numeric_limits<int64_t>::min();
+  thread_local std::string cached_prefix;
+  if (seconds != cached_seconds) {
+    cached_prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
+    cached_seconds = seconds;
+  }
+  char suffix[9] = {'.', '0', '0', '0', '0', '0', '0', 'Z', '\0'};
+  int f = static_cast<int>(fraction);
+  for (int i = 6; i >= 1; --i, f /= 10) suffix[i] = static_cast<char>('0' + f % 10);
+  out.append(cached_prefix);
+  out.append(suffix, 8);
+}
+
+// The encoding of `r` appended to `out`.
+void AppendCanonicalEncoding(std::string& out, const RecordFields& r) {
+  out.append(kEncodingTag.data(), kEncodingTag.size());
+  char sequence[24];
+  const int n = std::snprintf(sequence, sizeof(sequence), "%lld", static_cast<long long>(r.sequence));
+  AppendField(out, absl::string_view(sequence, static_cast<size_t>(n)));
+  const size_t time_at = out.size();
+  out.append("27:");  // RFC 3339 with microseconds is 27 bytes from year 0 to 9999
+  AppendAuditTime(out, r.time);
+  if (out.size() - time_at - 3 != 27) {
+    // Outside years 0..9999: write the real length.
+    std::string time = out.substr(time_at + 3);
+    out.resize(time_at);
+    AppendField(out, time);
+  } else {
+    out.push_back(',');
+  }
+  AppendField(out, r.key_id);
+  AppendField(out, r.reference);
+  AppendField(out, r.request_id);
+  AppendField(out, r.normalized_address);
+  AppendField(out, r.chain);
+  AppendField(out, r.verdict);
+  AppendField(out, r.matched_listing_ids_text);
+  AppendField(out, r.snapshot_id);
+  AppendField(out, r.previous_hash);
+}
+
+RecordFields FieldsOf(const AuditRecord& r, absl::string_view matched_listing_ids_text) {
+  RecordFields f;
+  f.sequence = r.sequence;
+  f.time = r.time;
+  f.key_id = r.key_id;
+  f.reference = r.reference;
+  f.request_id = r.request_id;
+  f.normalized_address = r.normalized_address;
+  f.chain = r.chain;
+  f.verdict = r.verdict;
+  f.matched_listing_ids_text = matched_listing_ids_text;
+  f.snapshot_id = r.snapshot_id;
+  f.previous_hash = r.previous_hash;
+  return f;
 }
 
 const EVP_MD* Sha256Md() {
@@ -34,7 +102,7 @@ struct CtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
 
-std::string Sha256Hex(absl::string_view data) {
+void Sha256HexInto(absl::string_view data, char* hex) {
   thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
   unsigned char digest[32];
   unsigned int len = 0;
@@ -44,12 +112,10 @@ std::string Sha256Hex(absl::string_view data) {
     std::abort();
   }
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex(64, '\0');
   for (int i = 0; i < 32; ++i) {
     hex[2 * i] = kDigits[digest[i] >> 4];
     hex[2 * i + 1] = kDigits[digest[i] & 0xf];
   }
-  return hex;
 }
 
 // Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid
@@ -97,20 +163,9 @@ absl::string_view VerdictName(Verdict verdict) {
 }
 
 std::string FormatAuditTime(absl::Time time) {
-  // Formatting the date is the slow part and records arrive many per second:
-  // each thread reuses the "YYYY-MM-DDTHH:MM:SS" of the last second it saw.
-  const int64_t micros = absl::ToUnixMicros(time);
-  const int64_t seconds = micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000);
-  const int64_t fraction = micros - seconds * 1000000;
-  thread_local int64_t cached_seconds = std::numeric_limits<int64_t>::min();
-  thread_local std::string cached_prefix;
-  if (seconds != cached_seconds) {
-    cached_prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
-    cached_seconds = seconds;
-  }
-  char suffix[16];
-  std::snprintf(suffix, sizeof(suffix), ".%06dZ", static_cast<int>(fraction));
-  return absl::StrCat(cached_prefix, suffix);
+  std::string out;
+  AppendAuditTime(out, time);
+  return out;
 }
 
 std::string JoinListingIds(const std::vector<int64_t>& ids) { return absl::StrJoin(ids, ","); }
@@ -132,23 +187,21 @@ absl::StatusOr<std::vector<int64_t>> ParseListingIds(absl::string_view text) {
 std::string CanonicalEncoding(const AuditRecord& r, absl::string_view matched_listing_ids_text) {
   std::string out;
   out.reserve(256 + r.reference.size() + r.normalized_address.size() + matched_listing_ids_text.size());
-  out.append(kEncodingTag.data(), kEncodingTag.size());
-  AppendField(out, absl::StrCat(r.sequence));
-  AppendField(out, FormatAuditTime(r.time));
-  AppendField(out, r.key_id);
-  AppendField(out, r.reference);
-  AppendField(out, r.request_id);
-  AppendField(out, r.normalized_address);
-  AppendField(out, r.chain);
-  AppendField(out, r.verdict);
-  AppendField(out, matched_listing_ids_text);
-  AppendField(out, r.snapshot_id);
-  AppendField(out, r.previous_hash);
+  AppendCanonicalEncoding(out, FieldsOf(r, matched_listing_ids_text));
   return out;
 }
 
+void ComputeRecordHashInto(const RecordFields& fields, std::string& scratch, char* hex_out) {
+  scratch.clear();
+  AppendCanonicalEncoding(scratch, fields);
+  Sha256HexInto(scratch, hex_out);
+}
+
 std::string ComputeRecordHash(const AuditRecord& record, absl::string_view matched_listing_ids_text) {
-  return Sha256Hex(CanonicalEncoding(record, matched_listing_ids_text));
+  std::string hex(kHashHexLength, '\0');
+  std::string scratch;
+  ComputeRecordHashInto(FieldsOf(record, matched_listing_ids_text), scratch, hex.data());
+  return hex;
 }
 
 std::string ComputeRecordHash(const AuditRecord& record) {

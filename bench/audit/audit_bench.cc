@@ -1,0 +1,141 @@
+// The audit log's cost per screening, as the server pays it: every figure
+// counts the whole process's CPU (the caller's Append and the writer thread's
+// hashing and SQLite inserts) until the records are committed, per record.
+//
+//   BM_AppendClear          one Append per CLEAR record (Screen, ScreenStream)
+//   BM_AppendClearBatch/N   N records per AppendBatch call (ScreenBatch)
+//   BM_AppendMatch          one MATCH: returns after its fsynced commit
+//   BM_AppendMatch/threads  concurrent MATCH callers (group commit)
+//
+// The database lives in a temporary folder on the same file system as /tmp;
+// records look like the server's (16-char key id, short reference, request
+// id "prefix-counter/i", 42-char address, 64-char snapshot id).
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "audit/audit_log.h"
+#include "benchmark/benchmark.h"
+#include "store/migrations.h"
+#include "store/sqlite.h"
+
+namespace screening::audit {
+namespace {
+
+class TempDb {
+ public:
+  TempDb() {
+    char dir_template[] = "/tmp/audit_bench_XXXXXX";
+    if (mkdtemp(dir_template) == nullptr) std::abort();
+    dir_ = dir_template;
+    path_ = dir_ + "/screening.db";
+    auto db = store::Connection::Open(path_);
+    if (!db.ok() || !store::ApplyMigrations(**db).ok()) std::abort();
+  }
+  ~TempDb() { std::filesystem::remove_all(dir_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
+
+const std::string kSnapshot = "3f5a0c9be1d2477a8b6e0f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4";
+
+AuditEntry MakeEntry(int64_t i, Verdict verdict) {
+  AuditEntry e;
+  e.key_id = "k3y1d0123456789a";
+  e.reference = absl::StrCat("load-", i % 100000);
+  e.request_id = absl::StrCat("a1b2c3d4e5f6-", i / 1000, "/", i % 1000);
+  e.normalized_address = absl::StrCat("0x8589427373d6d84e98730d7795d8f6f8731f", 1000 + i % 9000);
+  e.chain = "EVM";
+  e.verdict = verdict;
+  if (verdict == Verdict::kMatch) e.matched_listing_ids = {1234, 5678};
+  e.snapshot_id = kSnapshot;
+  return e;
+}
+
+std::unique_ptr<AuditLog> OpenLog(const TempDb& db) {
+  AuditLog::Options options;
+  // Only the tail of a run is shorter than a batch: commit it soon.
+  options.batch_interval = absl::Milliseconds(2);
+  auto log = AuditLog::Open(db.path(), options);
+  if (!log.ok()) std::abort();
+  return std::move(*log);
+}
+
+// Each iteration appends kRecords to a fresh log and waits until the writer
+// has committed them all (not the final fsync of Shutdown, which is paused:
+// it flushes the whole run's dirty pages at once, unlike steady state).
+// Between the first and the last record the queue fills and Append waits for
+// the writer, so this is the steady-state rate at which the log takes records.
+constexpr int kRecords = 200000;
+
+std::vector<AuditEntry> MakeEntries(Verdict verdict) {
+  std::vector<AuditEntry> entries;
+  entries.reserve(kRecords);
+  for (int k = 0; k < kRecords; ++k) entries.push_back(MakeEntry(k, verdict));
+  return entries;
+}
+
+void WaitCommitted(AuditLog& log) {
+  while (true) {
+    AuditLog::Stats stats = log.stats();
+    if (stats.committed_sequence == stats.last_sequence) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+void BM_AppendClear(benchmark::State& state) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<AuditEntry> entries = MakeEntries(Verdict::kClear);
+    auto db = std::make_unique<TempDb>();
+    std::unique_ptr<AuditLog> log = OpenLog(*db);
+    state.ResumeTiming();
+    for (AuditEntry& e : entries) {
+      if (!log->Append(std::move(e)).ok()) state.SkipWithError("append failed");
+    }
+    WaitCommitted(*log);
+    state.PauseTiming();
+    if (!log->Shutdown().ok()) state.SkipWithError("shutdown failed");
+    log.reset();
+    db.reset();
+    entries.clear();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * kRecords);
+}
+BENCHMARK(BM_AppendClear)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_AppendMatch(benchmark::State& state) {
+  static TempDb* db = nullptr;
+  static std::unique_ptr<AuditLog> log;
+  static std::atomic<int64_t> next{0};
+  if (state.thread_index() == 0) {
+    db = new TempDb();
+    log = OpenLog(*db);
+  }
+  // Google Benchmark starts every thread's loop together after setup.
+  for (auto _ : state) {
+    if (!log->Append(MakeEntry(next++, Verdict::kMatch)).ok()) state.SkipWithError("append failed");
+  }
+  state.SetItemsProcessed(state.iterations());
+  if (state.thread_index() == 0) {
+    log.reset();
+    delete db;
+    db = nullptr;
+  }
+}
+BENCHMARK(BM_AppendMatch)->UseRealTime()->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(8);
+
+}  // namespace
+}  // namespace screening::audit
+
+BENCHMARK_MAIN();
