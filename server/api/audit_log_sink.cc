@@ -7,18 +7,19 @@
 
 namespace screening::api {
 
-absl::Status AuditLogSink::Record(AuditEntry entry) {
+namespace {
+
+absl::StatusOr<audit::Verdict> ToVerdict(const std::string& verdict) {
+  if (verdict == "CLEAR") return audit::Verdict::kClear;
+  if (verdict == "MATCH") return audit::Verdict::kMatch;
+  if (verdict == "INVALID_ADDRESS") return audit::Verdict::kInvalidAddress;
+  return absl::InvalidArgumentError(absl::StrCat("unknown verdict '", verdict, "' for the audit log"));
+}
+
+// Moves only: the entry was built for this call.
+audit::AuditEntry ToRecord(AuditEntry&& entry, audit::Verdict verdict) {
   audit::AuditEntry record;
-  if (entry.verdict == "CLEAR") {
-    record.verdict = audit::Verdict::kClear;
-  } else if (entry.verdict == "MATCH") {
-    record.verdict = audit::Verdict::kMatch;
-  } else if (entry.verdict == "INVALID_ADDRESS") {
-    record.verdict = audit::Verdict::kInvalidAddress;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("unknown verdict '", entry.verdict, "' for the audit log"));
-  }
-  // Moves only: the entry was built for this call.
+  record.verdict = verdict;
   record.key_id = std::move(entry.key_id);
   record.reference = std::move(entry.reference);
   record.request_id = std::move(entry.request_id);
@@ -26,8 +27,30 @@ absl::Status AuditLogSink::Record(AuditEntry entry) {
   record.chain = std::move(entry.chain);
   record.matched_listing_ids = std::move(entry.matched_listing_ids);
   record.snapshot_id = std::move(entry.snapshot_id);
-  absl::StatusOr<int64_t> appended = log_->Append(std::move(record));
+  return record;
+}
+
+}  // namespace
+
+absl::Status AuditLogSink::Record(AuditEntry entry) {
+  absl::StatusOr<audit::Verdict> verdict = ToVerdict(entry.verdict);
+  if (!verdict.ok()) return verdict.status();
+  absl::StatusOr<int64_t> appended = log_->Append(ToRecord(std::move(entry), *verdict));
   return appended.status();
+}
+
+absl::Status AuditLogSink::RecordBatch(std::vector<AuditEntry> entries) {
+  std::vector<audit::Verdict> verdicts;
+  verdicts.reserve(entries.size());
+  for (const AuditEntry& entry : entries) {
+    absl::StatusOr<audit::Verdict> verdict = ToVerdict(entry.verdict);
+    if (!verdict.ok()) return verdict.status();
+    verdicts.push_back(*verdict);
+  }
+  std::vector<audit::AuditEntry> records;
+  records.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) records.push_back(ToRecord(std::move(entries[i]), verdicts[i]));
+  return log_->AppendBatch(std::move(records)).status();
 }
 
 }  // namespace screening::api

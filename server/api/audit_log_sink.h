@@ -16,6 +16,9 @@ class AuditLogSink : public AuditSink {
 
   // InvalidArgument for an unknown verdict string; the log's errors otherwise.
   absl::Status Record(AuditEntry entry) override;
+  // One AuditLog::AppendBatch: one lock, one wakeup of the writer. All or
+  // none: an unknown verdict anywhere records nothing.
+  absl::Status RecordBatch(std::vector<AuditEntry> entries) override;
 
  private:
   audit::AuditLog* log_;

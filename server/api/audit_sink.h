@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -36,6 +37,15 @@ class AuditSink {
   // An error means the decision could not be recorded: for a MATCH the caller
   // must not return the answer as if it were.
   virtual absl::Status Record(AuditEntry entry) = 0;
+  // The decisions of one call (a ScreenBatch), in order; an error means not
+  // all of them could be recorded, and the call must not be answered. Sinks
+  // that can record many at once for less than one at a time override it.
+  virtual absl::Status RecordBatch(std::vector<AuditEntry> entries) {
+    for (AuditEntry& entry : entries) {
+      if (absl::Status recorded = Record(std::move(entry)); !recorded.ok()) return recorded;
+    }
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace screening::api
