@@ -4,6 +4,7 @@
 //
 //   BM_AppendClear          one Append per CLEAR record (Screen, ScreenStream)
 //   BM_AppendClearBatch/N   N records per AppendBatch call (ScreenBatch)
+//   BM_RecordHash           the writer's hash of one record, alone
 //   BM_AppendMatch          one MATCH: returns after its fsynced commit
 //   BM_AppendMatch/threads  concurrent MATCH callers (group commit)
 //
@@ -12,7 +13,9 @@
 // id "prefix-counter/i", 42-char address, 64-char snapshot id).
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -113,6 +116,66 @@ void BM_AppendClear(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kRecords);
 }
 BENCHMARK(BM_AppendClear)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// ScreenBatch's path: state.range(0) records per AppendBatch call.
+void BM_AppendClearBatch(benchmark::State& state) {
+  const size_t per_call = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<std::vector<AuditEntry>> calls;
+    std::vector<AuditEntry> entries = MakeEntries(Verdict::kClear);
+    for (size_t at = 0; at < entries.size(); at += per_call) {
+      calls.emplace_back(std::make_move_iterator(entries.begin() + at),
+                         std::make_move_iterator(entries.begin() + std::min(entries.size(), at + per_call)));
+    }
+    auto db = std::make_unique<TempDb>();
+    std::unique_ptr<AuditLog> log = OpenLog(*db);
+    state.ResumeTiming();
+    for (std::vector<AuditEntry>& call : calls) {
+      if (!log->AppendBatch(std::move(call)).ok()) state.SkipWithError("append failed");
+    }
+    WaitCommitted(*log);
+    state.PauseTiming();
+    if (!log->Shutdown().ok()) state.SkipWithError("shutdown failed");
+    log.reset();
+    db.reset();
+    calls.clear();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * kRecords);
+}
+BENCHMARK(BM_AppendClearBatch)
+    ->Arg(1000)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+
+// The writer's hashing alone, per record.
+void BM_RecordHash(benchmark::State& state) {
+  AuditEntry e = MakeEntry(42, Verdict::kClear);
+  RecordFields f;
+  f.sequence = 123456789;
+  f.time = absl::FromUnixMicros(1'764'000'000'123'456);
+  f.key_id = e.key_id;
+  f.reference = e.reference;
+  f.request_id = e.request_id;
+  f.normalized_address = e.normalized_address;
+  f.chain = e.chain;
+  f.verdict = VerdictName(e.verdict);
+  f.snapshot_id = e.snapshot_id;
+  std::string previous(kHashHexLength, 'a');
+  f.previous_hash = previous;
+  std::string scratch;
+  char hash[kHashHexLength];
+  for (auto _ : state) {
+    ComputeRecordHashInto(f, scratch, hash);
+    benchmark::DoNotOptimize(hash);
+    ++f.sequence;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RecordHash);
 
 void BM_AppendMatch(benchmark::State& state) {
   static TempDb* db = nullptr;

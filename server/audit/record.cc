@@ -17,10 +17,20 @@ namespace {
 
 constexpr absl::string_view kEncodingTag = "screening-audit-v1\n";
 
+// Appends `value` in decimal (snprintf costs more than the SHA-256 here).
+void AppendDecimal(std::string& out, uint64_t value) {
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (n > 0) out.push_back(digits[--n]);
+}
+
 void AppendField(std::string& out, absl::string_view value) {
-  char digits[24];
-  const int n = std::snprintf(digits, sizeof(digits), "%zu:", value.size());
-  out.append(digits, static_cast<size_t>(n));
+  AppendDecimal(out, value.size());
+  out.push_back(':');
   out.append(value.data(), value.size());
   out.push_back(',');
 }
@@ -48,9 +58,8 @@ void AppendAuditTime(std::string& out, absl::Time time) {
 // The encoding of `r` appended to `out`.
 void AppendCanonicalEncoding(std::string& out, const RecordFields& r) {
   out.append(kEncodingTag.data(), kEncodingTag.size());
-  char sequence[24];
-  const int n = std::snprintf(sequence, sizeof(sequence), "%lld", static_cast<long long>(r.sequence));
-  AppendField(out, absl::string_view(sequence, static_cast<size_t>(n)));
+  const absl::AlphaNum sequence(r.sequence);
+  AppendField(out, sequence.Piece());
   const size_t time_at = out.size();
   out.append("27:");  // RFC 3339 with microseconds is 27 bytes from year 0 to 9999
   AppendAuditTime(out, r.time);
