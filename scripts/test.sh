@@ -6,4 +6,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh"
 cd "$root/build"
-ctest --output-on-failure -j "$(nproc)" --timeout 900
+ctest --output-on-failure -j "$(nproc)" --timeout 300
