@@ -145,13 +145,19 @@ int Generate(uint64_t first, uint64_t count, uint64_t seed, const std::string& o
 }
 
 int Probe(const std::string& target, double timeout_seconds) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  auto stub = grpc::health::v1::Health::NewStub(channel);
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::microseconds(static_cast<int64_t>(timeout_seconds * 1e6));
   while (std::chrono::steady_clock::now() < deadline) {
+    // A fresh channel (own subchannel pool) per attempt: after a refused
+    // connection gRPC backs off 1 s, 1.6 s, ..., which would make the probe
+    // see SERVING seconds late.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto stub = grpc::health::v1::Health::NewStub(
+        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    context.set_wait_for_ready(true);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(50));
     grpc::health::v1::HealthCheckRequest request;
     grpc::health::v1::HealthCheckResponse response;
     grpc::Status status = stub->Check(&context, request, &response);
