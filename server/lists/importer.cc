@@ -82,25 +82,32 @@ absl::StatusOr<ImportedSource> ImportSource(const SourceSpec& spec, std::string_
   return out;
 }
 
-absl::StatusOr<ImportedSource> LoadSource(const SourceSpec& spec, absl::Duration timeout) {
+absl::StatusOr<FetchedSource> FetchSource(const SourceSpec& spec, absl::Duration timeout) {
+  FetchedSource fetched;
   absl::StatusOr<std::string> bytes = FetchBytes(spec.location, timeout);
   if (!bytes.ok()) return bytes.status();
-  const std::string sha256 = Sha256Hex(*bytes);
-  if (!spec.sha256.empty() && spec.sha256 != sha256) {
+  fetched.bytes = std::move(*bytes);
+  fetched.sha256 = Sha256Hex(fetched.bytes);
+  if (!spec.sha256.empty() && spec.sha256 != fetched.sha256) {
     return absl::FailedPreconditionError(absl::StrCat("source \"", spec.id, "\": ", spec.location, " has SHA-256 ",
-                                                      sha256, " but the sources file pins ", spec.sha256,
+                                                      fetched.sha256, " but the sources file pins ", spec.sha256,
                                                       "; refused"));
   }
-  std::string comments;
   if (!spec.comments_location.empty()) {
-    absl::StatusOr<std::string> fetched = FetchBytes(spec.comments_location, timeout);
-    if (!fetched.ok()) return fetched.status();
-    comments = std::move(*fetched);
+    absl::StatusOr<std::string> comments = FetchBytes(spec.comments_location, timeout);
+    if (!comments.ok()) return comments.status();
+    fetched.comments_bytes = std::move(*comments);
   }
-  absl::StatusOr<ImportedSource> imported = ImportSource(spec, *bytes, comments);
+  return fetched;
+}
+
+absl::StatusOr<ImportedSource> ImportFetched(const SourceSpec& spec, FetchedSource fetched) {
+  absl::StatusOr<ImportedSource> imported = ImportSource(spec, fetched.bytes, fetched.comments_bytes);
+  std::string().swap(fetched.bytes);
+  std::string().swap(fetched.comments_bytes);
   if (!imported.ok()) return imported.status();
   imported->report.location = spec.location;
-  imported->report.sha256 = sha256;
+  imported->report.sha256 = fetched.sha256;
   if (imported->report.published.empty()) {
     if (IsUrl(spec.location)) {
       imported->report.published = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
@@ -116,6 +123,12 @@ absl::StatusOr<ImportedSource> LoadSource(const SourceSpec& spec, absl::Duration
     FillPublished(&*imported);
   }
   return imported;
+}
+
+absl::StatusOr<ImportedSource> LoadSource(const SourceSpec& spec, absl::Duration timeout) {
+  absl::StatusOr<FetchedSource> fetched = FetchSource(spec, timeout);
+  if (!fetched.ok()) return fetched.status();
+  return ImportFetched(spec, std::move(*fetched));
 }
 
 }  // namespace screening::lists

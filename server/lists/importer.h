@@ -52,6 +52,20 @@ absl::StatusOr<ImportedSource> ImportSource(const SourceSpec& spec, std::string_
 // FailedPrecondition when spec.sha256 is set and differs (both hashes named).
 absl::StatusOr<ImportedSource> LoadSource(const SourceSpec& spec, absl::Duration timeout);
 
+// A source's bytes as fetched, before parsing: lets a refresh see that nothing
+// changed (same SHA-256) without importing.
+struct FetchedSource {
+  std::string bytes;
+  std::string comments_bytes;  // spec.comments_location, when set
+  std::string sha256;          // of bytes, checked against the pin
+};
+
+// The first half of LoadSource: fetch, hash, pin check.
+absl::StatusOr<FetchedSource> FetchSource(const SourceSpec& spec, absl::Duration timeout);
+// The second half: ImportSource plus location, sha256 and the published fallback.
+// Frees `fetched`'s buffers as soon as they are parsed.
+absl::StatusOr<ImportedSource> ImportFetched(const SourceSpec& spec, FetchedSource fetched);
+
 // Lowercase hex SHA-256 of `bytes` (OpenSSL).
 std::string Sha256Hex(std::string_view bytes);
 

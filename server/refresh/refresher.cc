@@ -1,5 +1,7 @@
 #include "refresh/refresher.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -12,6 +14,32 @@
 #include "spdlog/spdlog.h"
 
 namespace screening::refresh {
+
+namespace {
+
+// True when every source names the same list, format and location as in
+// `serving` and its bytes hash the same. A source with a comments file is never
+// "same": only the main file's hash is recorded.
+bool SameSourcesAs(const std::vector<lists::SourceSpec>& specs, const std::vector<lists::FetchedSource>& fetched,
+                   const store::SnapshotInfo& serving) {
+  if (specs.size() != serving.sources.size()) return false;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const lists::SourceSpec& spec = specs[i];
+    if (!spec.comments_location.empty()) return false;
+    bool found = false;
+    for (const model::SourceReport& report : serving.sources) {
+      if (report.source_id == spec.id && report.list_id == spec.list_id && report.list_kind == spec.list_kind &&
+          report.format == spec.format && report.location == spec.location && report.sha256 == fetched[i].sha256) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Refresher::Refresher(store::SnapshotStore* store, screening::Screener* screener, RefreshOptions options)
     : store_(store), screener_(screener), options_(std::move(options)) {}
@@ -38,6 +66,9 @@ absl::StatusOr<RefreshOutcome> Refresher::Refresh(bool force) {
   std::lock_guard<std::mutex> lock(refresh_mu_);
   absl::StatusOr<RefreshOutcome> outcome = RefreshLocked(force);
   if (!outcome.ok()) RecordFailure(outcome.status());
+  // An import of millions of listings frees gigabytes that glibc would keep
+  // mapped; hand them back so a serving process stays small.
+  malloc_trim(0);
   return outcome;
 }
 
@@ -64,15 +95,45 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
     interval_ = ScheduleInterval(*specs);
   }
 
-  std::vector<lists::ImportedSource> imported;
+  std::vector<lists::FetchedSource> fetched;
   for (const lists::SourceSpec& spec : *specs) {
-    absl::StatusOr<lists::ImportedSource> source = lists::LoadSource(spec, options_.fetch_timeout);
+    absl::StatusOr<lists::FetchedSource> source = lists::FetchSource(spec, options_.fetch_timeout);
+    if (!source.ok()) {
+      return absl::Status(source.status().code(),
+                          absl::StrCat("source '", spec.id, "': ", source.status().message()));
+    }
+    fetched.push_back(std::move(*source));
+  }
+
+  std::shared_ptr<const screening::Snapshot> serving = screener_->Current();
+  if (!force && serving != nullptr && SameSourcesAs(*specs, fetched, serving->info)) {
+    // Byte-identical sources: re-importing would rebuild the same snapshot, at
+    // a cost that grows with the lists (minutes at 10 M entries).
+    absl::Time now = absl::Now();
+    store_->RecordRefresh(absl::FormatTime(absl::RFC3339_full, now, absl::UTCTimeZone()), "").IgnoreError();
+    screener_->RecordSuccessfulRefresh(now);
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      last_error_.clear();
+    }
+    spdlog::info("lists refreshed: every source is byte-identical to snapshot {}; nothing to import",
+                 serving->info.id);
+    RefreshOutcome unchanged;
+    unchanged.snapshot_id = serving->info.id;
+    return unchanged;
+  }
+
+  std::vector<lists::ImportedSource> imported;
+  for (size_t i = 0; i < specs->size(); ++i) {
+    const lists::SourceSpec& spec = (*specs)[i];
+    absl::StatusOr<lists::ImportedSource> source = lists::ImportFetched(spec, std::move(fetched[i]));
     if (!source.ok()) {
       return absl::Status(source.status().code(),
                           absl::StrCat("source '", spec.id, "': ", source.status().message()));
     }
     imported.push_back(std::move(*source));
   }
+  fetched.clear();
   store::NewSnapshot snapshot = BuildSnapshot(std::move(imported), options_.bits_per_key);
 
   RefreshOutcome outcome;
@@ -82,7 +143,6 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
     }
   }
 
-  std::shared_ptr<const screening::Snapshot> serving = screener_->Current();
   if (!force) {
     if (absl::Status removals = CheckRemovals(snapshot, serving); !removals.ok()) return removals;
   }
