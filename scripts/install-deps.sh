@@ -11,8 +11,11 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3 python3-grpcio python3-protobuf
-  nodejs npm sqlite3 openssl
+  sqlite3 openssl
 )
+# npm fetches buf. A machine whose Node.js comes from elsewhere (e.g. NodeSource,
+# which bundles npm and conflicts with Debian's npm) already has it.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
