@@ -18,7 +18,7 @@ class AuditLogSink : public AuditSink {
   absl::Status Record(AuditEntry entry) override;
   // One AuditLog::AppendBatch: one lock, one wakeup of the writer. All or
   // none: an unknown verdict anywhere records nothing.
-  absl::Status RecordBatch(std::vector<AuditEntry> entries) override;
+  absl::Status RecordBatch(std::vector<AuditEntry>&& entries) override;
 
  private:
   audit::AuditLog* log_;

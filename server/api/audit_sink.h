@@ -40,7 +40,9 @@ class AuditSink {
   // The decisions of one call (a ScreenBatch), in order; an error means not
   // all of them could be recorded, and the call must not be answered. Sinks
   // that can record many at once for less than one at a time override it.
-  virtual absl::Status RecordBatch(std::vector<AuditEntry> entries) {
+  // The entries are moved from; the vector itself stays the caller's (clear
+  // it and reuse its capacity).
+  virtual absl::Status RecordBatch(std::vector<AuditEntry>&& entries) {
     for (AuditEntry& entry : entries) {
       if (absl::Status recorded = Record(std::move(entry)); !recorded.ok()) return recorded;
     }

@@ -59,8 +59,10 @@ grpc::Status ScreeningServiceImpl::Audit(const Caller& caller, const screening::
                                          const std::string& request_id) {
   if (deps_.audit == nullptr) return grpc::Status::OK;
   // A batch is recorded in one call to the sink (one lock and one writer
-  // wakeup in the audit log instead of one per address).
-  std::vector<AuditEntry> entries;
+  // wakeup in the audit log instead of one per address). The vector is
+  // reused per thread: large allocations make glibc consolidate its heap.
+  thread_local std::vector<AuditEntry> entries;
+  entries.clear();
   entries.reserve(screened.results.size());
   for (size_t i = 0; i < screened.results.size(); ++i) {
     const screening::ScreeningResult& result = screened.results[i];
@@ -79,6 +81,8 @@ grpc::Status ScreeningServiceImpl::Audit(const Caller& caller, const screening::
   }
   absl::Status recorded = entries.size() == 1 ? deps_.audit->Record(std::move(entries.front()))
                                               : deps_.audit->RecordBatch(std::move(entries));
+  entries.clear();
+  if (entries.capacity() > 1024) std::vector<AuditEntry>().swap(entries);  // keep at most ~250 KiB per thread
   if (!recorded.ok()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         absl::StrCat("the decision could not be recorded in the audit log: ", recorded.message()));

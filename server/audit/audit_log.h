@@ -161,7 +161,8 @@ class AuditLog {
   // whole batch. Every field is checked first: InvalidArgument records none.
   // A batch larger than the free queue space is enqueued in parts as the
   // writer makes room (records of other callers may then fall between them).
-  // An empty batch records nothing and returns 0. FailedPrecondition after
+  // An empty batch records nothing and returns 0. Leaves `entries` empty
+  // with its capacity, for the caller to reuse. FailedPrecondition after
   // Shutdown (if Shutdown came while a large batch waited for room, the part
   // already enqueued is recorded, the rest is not).
   absl::StatusOr<int64_t> AppendBatch(std::vector<AuditEntry>&& entries);
