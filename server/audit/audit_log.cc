@@ -41,27 +41,6 @@ std::string InsertSql(size_t rows) {
   return sql;
 }
 
-// The store layer's mapping of SQLite result codes, for the raw statements.
-absl::Status SqliteStatus(sqlite3* db, int rc, absl::string_view what) {
-  std::string text = absl::StrCat("sqlite: ", what, ": ", sqlite3_errmsg(db));
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return absl::UnavailableError(text);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::DataLossError(text);
-    case SQLITE_CONSTRAINT:
-      return absl::AlreadyExistsError(text);
-    case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-    case SQLITE_READONLY:
-      return absl::FailedPreconditionError(text);
-    default:
-      return absl::InternalError(text);
-  }
-}
-
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 // Reads a row selected with kColumns.
@@ -584,7 +563,7 @@ absl::Status AuditLog::InsertRows(sqlite3_stmt* stmt, std::vector<Pending>& batc
   }
   const int rc = sqlite3_step(stmt);
   sqlite3_reset(stmt);
-  if (rc != SQLITE_DONE) return SqliteStatus(db_->raw(), rc, "audit insert");
+  if (rc != SQLITE_DONE) return store::SqliteStatus(db_->raw(), rc, "audit insert");
   return absl::OkStatus();
 }
 

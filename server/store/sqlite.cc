@@ -7,9 +7,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace screening::store {
-namespace {
-
-absl::Status SqliteError(sqlite3* db, int rc, std::string_view what) {
+absl::Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
   const char* message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string text = absl::StrCat("sqlite: ", std::string(what), ": ", message);
   switch (rc & 0xff) {
@@ -30,7 +28,6 @@ absl::Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   }
 }
 
-}  // namespace
 
 Statement::Statement(Statement&& other) noexcept : db_(other.db_), stmt_(other.stmt_) {
   other.stmt_ = nullptr;
@@ -72,7 +69,7 @@ absl::StatusOr<bool> Statement::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return SqliteError(db_, rc, sqlite3_sql(stmt_));
+  return SqliteStatus(db_, rc, sqlite3_sql(stmt_));
 }
 
 absl::Status Statement::Run() {
@@ -110,7 +107,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
               (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
-    absl::Status status = SqliteError(db, rc, absl::StrCat("open ", path));
+    absl::Status status = SqliteStatus(db, rc, absl::StrCat("open ", path));
     sqlite3_close(db);
     return status;
   }
@@ -135,7 +132,7 @@ absl::StatusOr<Statement> Connection::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                               &stmt, nullptr);
-  if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare ", std::string(sql)));
+  if (rc != SQLITE_OK) return SqliteStatus(db_, rc, absl::StrCat("prepare ", std::string(sql)));
   return Statement(db_, stmt);
 }
 
@@ -157,7 +154,7 @@ absl::Status Connection::Execute(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string message = error != nullptr ? error : sqlite3_errstr(rc);
     sqlite3_free(error);
-    return SqliteError(nullptr, rc, message);
+    return SqliteStatus(nullptr, rc, message);
   }
   return absl::OkStatus();
 }

@@ -23,6 +23,12 @@ struct sqlite3_stmt;
 
 namespace screening::store {
 
+// The status for SQLite result code `rc` (from `db`, which may be null): busy
+// and locked are Unavailable, corruption DataLoss, constraint AlreadyExists,
+// permission and open failures FailedPrecondition, the rest Internal. `what`
+// says what was being done.
+absl::Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
+
 class Statement {
  public:
   Statement(Statement&& other) noexcept;
