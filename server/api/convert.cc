@@ -21,29 +21,13 @@ v1::Verdict ToProtoVerdict(screening::Verdict verdict) {
   return v1::VERDICT_UNSPECIFIED;
 }
 
-namespace {
 v1::ListKind ToProtoKind(model::ListKind kind) {
   return kind == model::ListKind::kSanctions ? v1::LIST_KIND_SANCTIONS : v1::LIST_KIND_ATTRIBUTION;
 }
-}  // namespace
 
-void FillMatch(const store::StoredListing& stored, v1::Match* match) {
-  const model::Listing& l = stored.keyed.listing;
-  match->set_list_id(l.list_id);
-  match->set_list_kind(ToProtoKind(l.list_kind));
-  match->set_entity_name(l.entity_name);
-  match->set_entity_id(l.entity_id);
-  for (const std::string& program : l.programs) match->add_programs(program);
-  match->set_asset(l.asset);
-  match->set_listed_address(l.address);
-  match->set_source(l.source);
-  match->set_published(l.published);
-  match->set_listed_chain(stored.keyed.listed_chain);
-  match->set_listing_id(stored.listing_id);
-  match->set_source_id(l.source_id);
-}
-
-void FillListing(const store::StoredListing& stored, v1::Listing* out) {
+// v1::Match and v1::Listing carry the same listing fields under the same names.
+template <typename Message>
+void FillListingFields(const store::StoredListing& stored, Message* out) {
   const model::Listing& l = stored.keyed.listing;
   out->set_listing_id(stored.listing_id);
   out->set_list_id(l.list_id);
@@ -58,6 +42,10 @@ void FillListing(const store::StoredListing& stored, v1::Listing* out) {
   out->set_listed_chain(stored.keyed.listed_chain);
   out->set_source_id(l.source_id);
 }
+
+void FillMatch(const store::StoredListing& stored, v1::Match* match) { FillListingFields(stored, match); }
+
+void FillListing(const store::StoredListing& stored, v1::Listing* out) { FillListingFields(stored, out); }
 
 void FillScreenResponse(const screening::Screened& screened, const screening::ScreeningResult& result,
                         const v1::ScreenRequest& request, v1::ScreenResponse* response) {

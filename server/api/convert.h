@@ -23,6 +23,7 @@ void FillScreenResponse(const screening::Screened& screened, const screening::Sc
                         const v1::ScreenRequest& request, v1::ScreenResponse* response);
 
 v1::Verdict ToProtoVerdict(screening::Verdict verdict);
+v1::ListKind ToProtoKind(model::ListKind kind);
 
 }  // namespace screening::api
 

@@ -331,8 +331,7 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::GetSnapshot(grpc::CallbackServer
     v1::SourceInfo* source = response->add_sources();
     source->set_source_id(report.source_id);
     source->set_list_id(report.list_id);
-    source->set_list_kind(report.list_kind == model::ListKind::kSanctions ? v1::LIST_KIND_SANCTIONS
-                                                                          : v1::LIST_KIND_ATTRIBUTION);
+    source->set_list_kind(ToProtoKind(report.list_kind));
     source->set_format(report.format);
     source->set_location(report.location);
     source->set_published(report.published);
