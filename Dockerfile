@@ -9,7 +9,7 @@ RUN bash scripts/install-deps.sh && \
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libgrpc++1.51 libprotobuf32 libsqlite3-0 libssl3 libcurl4 libxml2 libxxhash0 libspdlog1.10 \
+      libgrpc++1.51 libprotobuf32 libsqlite3-0 libssl3 libcurl4 libxml2 libxxhash0 libspdlog1.10 libjemalloc2 \
       ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/server/screening-server /src/build/client/screening-cli /usr/local/bin/
 COPY lists/ /etc/screening/lists/

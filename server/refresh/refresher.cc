@@ -13,9 +13,22 @@
 #include "refresh/snapshot_builder.h"
 #include "spdlog/spdlog.h"
 
-namespace screening::refresh {
+// Present when the executable links jemalloc (the server does), absent in
+// binaries on glibc malloc: a weak reference resolves to null there.
+extern "C" int mallctl(const char* name, void* old_value, size_t* old_length, void* new_value,
+                       size_t new_length) __attribute__((weak));
 
+namespace screening::refresh {
 namespace {
+
+void ReturnFreedMemoryToSystem() {
+  if (mallctl != nullptr) {
+    // "arena.<MALLCTL_ARENAS_ALL>.purge": every arena's unused dirty pages.
+    mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);
+  } else {
+    malloc_trim(0);
+  }
+}
 
 // True when every source names the same list, format and location as in
 // `serving` and its bytes hash the same. A source with a comments file is never
@@ -66,9 +79,9 @@ absl::StatusOr<RefreshOutcome> Refresher::Refresh(bool force) {
   std::lock_guard<std::mutex> lock(refresh_mu_);
   absl::StatusOr<RefreshOutcome> outcome = RefreshLocked(force);
   if (!outcome.ok()) RecordFailure(outcome.status());
-  // An import of millions of listings frees gigabytes that glibc would keep
-  // mapped; hand them back so a serving process stays small.
-  malloc_trim(0);
+  // An import of millions of listings frees gigabytes that the allocator
+  // would keep mapped; hand them back so a serving process stays small.
+  ReturnFreedMemoryToSystem();
   return outcome;
 }
 
