@@ -23,6 +23,13 @@ inline uint64_t Rotl(uint64_t x, int n) { return n == 0 ? x : (x << n) | (x >> (
 // registers; every index below is a compile-time constant (lane x + 5y).
 // A second clone for x86-64-v3 CPUs (chosen at load time) uses BMI's andn and
 // rorx, about 15% faster than baseline x86-64.
+//
+// The 24 rounds are fully unrolled: the round constants become immediates and
+// the copies from e* back to a* disappear into register renaming; ~7% faster
+// than the rolled loop, and as fast as a generated straight-line version. One
+// permutation then costs what OpenSSL's assembly one does (bench/address,
+// BM_OpensslSha3_256_Marginal), which is as far as scalar code goes: lane
+// complementing only saves NOTs, and andn already folds them (x86-64-v3).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
@@ -32,6 +39,7 @@ void KeccakF1600(uint64_t s[25]) {
   uint64_t a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14];
   uint64_t a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19];
   uint64_t a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
+#pragma GCC unroll 24
   for (int round = 0; round < 24; ++round) {
     // theta
     const uint64_t c0 = a00 ^ a05 ^ a10 ^ a15 ^ a20;
