@@ -467,17 +467,32 @@ void AuditLog::WriterLoop() {
     std::string head_hash;
     {
       std::lock_guard<std::mutex> db_lock(db_mu_);
-      status = WriteBatch(batch, durable);
+      status = WriteBatch(batch);
       head_hash = head_hash_;
     }
+    // Committed with synchronous=NORMAL; one fdatasync of the WAL then makes
+    // this commit and every earlier one durable (what synchronous=FULL would
+    // do inside the commit, without switching the pragma twice per MATCH).
+    absl::Status synced = status.ok() && durable ? SyncWal() : absl::OkStatus();
     lock.lock();
     if (status.ok()) {
       committed_sequence_ = batch.back().sequence;
       committed_hash_ = std::move(head_hash);
-      if (durable) durable_sequence_ = committed_sequence_;
       ++batches_;
       batch.clear();
+      if (synced.ok()) {
+        if (durable) durable_sequence_ = committed_sequence_;
+      } else {
+        // Committed but perhaps not on disk: durable_wanted_ stays ahead of
+        // durable_sequence_, so the next round retries the sync.
+        ++write_failures_;
+        last_error_ = synced;
+      }
       committed_cv_.notify_all();
+      if (!synced.ok()) {
+        if (stopping_ && ++stop_failures >= 3) break;
+        writer_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.batch_interval));
+      }
       continue;
     }
     // Keep every record, in order, for the next attempt.
@@ -494,7 +509,7 @@ void AuditLog::WriterLoop() {
   committed_cv_.notify_all();
 }
 
-absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch, bool durable) {
+absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
   if (batch.front().sequence != head_sequence_ + 1) {
     return absl::InternalError(absl::StrCat("audit chain: next sequence ", batch.front().sequence,
                                             " does not follow the head ", head_sequence_));
@@ -517,9 +532,6 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch, bool durable) {
     ComputeRecordHashInto(f, hash_scratch_, p.record_hash);
     previous = absl::string_view(p.record_hash, kHashHexLength);
   }
-  if (durable) {
-    if (absl::Status s = db_->Execute("PRAGMA synchronous=FULL"); !s.ok()) return s;
-  }
   absl::Status status = db_->InTransaction([&]() -> absl::Status {
     size_t at = 0;
     for (; at + kRowsPerInsert <= batch.size(); at += kRowsPerInsert) {
@@ -530,7 +542,6 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch, bool durable) {
     }
     return absl::OkStatus();
   });
-  if (durable) db_->Execute("PRAGMA synchronous=NORMAL").IgnoreError();
   if (!status.ok()) return status;
   head_sequence_ = batch.back().sequence;
   head_hash_.assign(batch.back().record_hash, kHashHexLength);
@@ -609,10 +620,10 @@ absl::Status AuditLog::SyncWal() {
     if (errno == ENOENT) return absl::OkStatus();  // checkpointed and removed: nothing to sync
     return absl::InternalError(absl::StrCat("audit: open ", wal, ": ", std::strerror(errno)));
   }
-  const int rc = ::fsync(fd);
+  const int rc = ::fdatasync(fd);
   const int saved = errno;
   ::close(fd);
-  if (rc != 0) return absl::InternalError(absl::StrCat("audit: fsync ", wal, ": ", std::strerror(saved)));
+  if (rc != 0) return absl::InternalError(absl::StrCat("audit: fdatasync ", wal, ": ", std::strerror(saved)));
   return absl::OkStatus();
 }
 

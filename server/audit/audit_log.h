@@ -3,9 +3,9 @@
 //
 // Durability contract
 //  - Append of a MATCH returns only after that record, and every record
-//    appended before it, is committed in a transaction run with
-//    synchronous=FULL (the WAL is fsynced): a match survives a process crash
-//    or power loss once Append has returned OK.
+//    appended before it, is committed and the WAL holding the commit is
+//    fdatasynced (what synchronous=FULL does at commit): a match survives a
+//    process crash or power loss once Append has returned OK.
 //  - CLEAR and INVALID_ADDRESS records are only enqueued: a background writer
 //    commits them in batches, one transaction per batch, when batch_size
 //    records wait or batch_interval has passed, whichever comes first.
@@ -167,8 +167,8 @@ class AuditLog {
   // already enqueued is recorded, the rest is not).
   absl::StatusOr<int64_t> AppendBatch(std::vector<AuditEntry>&& entries);
 
-  // Returns once every record appended before the call is committed with
-  // synchronous=FULL, or with the writer's error.
+  // Returns once every record appended before the call is committed and
+  // durable (as a MATCH is), or with the writer's error.
   absl::Status Flush();
 
   // Refuses further appends, commits everything accepted and stops the
@@ -233,12 +233,13 @@ class AuditLog {
   void CheckpointLoop();
   // SQLite's WAL hook on the writer's connection, after each commit.
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
-  // Hashes and inserts `batch` in one transaction; on success advances
-  // head_hash_/head_sequence_. Caller holds db_mu_.
-  absl::Status WriteBatch(std::vector<Pending>& batch, bool durable);
+  // Hashes and inserts `batch` in one transaction (synchronous=NORMAL: not
+  // yet durable, see SyncWal); on success advances head_hash_/head_sequence_.
+  // Caller holds db_mu_.
+  absl::Status WriteBatch(std::vector<Pending>& batch);
   // Binds `count` records starting at batch[first] to `stmt` and runs it.
   absl::Status InsertRows(sqlite3_stmt* stmt, std::vector<Pending>& batch, size_t first, size_t count);
-  // fsyncs the WAL: makes earlier synchronous=NORMAL commits durable.
+  // fdatasyncs the WAL: makes every earlier synchronous=NORMAL commit durable.
   absl::Status SyncWal();
   absl::StatusOr<std::unique_ptr<store::Connection>> OpenReader();
 
