@@ -26,39 +26,39 @@ struct Label {
   ChainList chains;  // one entry for a chain; the asset's chains, most likely first, for a token
 };
 
-constexpr std::string_view kBtc[] = {"BTC"};
-constexpr std::string_view kBch[] = {"BCH"};
-constexpr std::string_view kBsv[] = {"BSV"};
-constexpr std::string_view kLtc[] = {"LTC"};
-constexpr std::string_view kDoge[] = {"DOGE"};
-constexpr std::string_view kDash[] = {"DASH"};
-constexpr std::string_view kBtg[] = {"BTG"};
-constexpr std::string_view kXvg[] = {"XVG"};
-constexpr std::string_view kZec[] = {"ZEC"};
-constexpr std::string_view kEvm[] = {"EVM"};
-constexpr std::string_view kEth[] = {"ETH"};
-constexpr std::string_view kEtc[] = {"ETC"};
-constexpr std::string_view kBsc[] = {"BSC"};
-constexpr std::string_view kArb[] = {"ARB"};
-constexpr std::string_view kPolygon[] = {"POLYGON"};
-constexpr std::string_view kOp[] = {"OP"};
-constexpr std::string_view kBase[] = {"BASE"};
-constexpr std::string_view kAvax[] = {"AVAX"};
-constexpr std::string_view kFtm[] = {"FTM"};
-constexpr std::string_view kGnosis[] = {"GNOSIS"};
-constexpr std::string_view kLinea[] = {"LINEA"};
-constexpr std::string_view kZksync[] = {"ZKSYNC"};
-constexpr std::string_view kTrx[] = {"TRX"};
-constexpr std::string_view kXrp[] = {"XRP"};
-constexpr std::string_view kXmr[] = {"XMR"};
-constexpr std::string_view kSol[] = {"SOL"};
+SCREENING_CHAIN_TABLE kBtc[] = {"BTC"};
+SCREENING_CHAIN_TABLE kBch[] = {"BCH"};
+SCREENING_CHAIN_TABLE kBsv[] = {"BSV"};
+SCREENING_CHAIN_TABLE kLtc[] = {"LTC"};
+SCREENING_CHAIN_TABLE kDoge[] = {"DOGE"};
+SCREENING_CHAIN_TABLE kDash[] = {"DASH"};
+SCREENING_CHAIN_TABLE kBtg[] = {"BTG"};
+SCREENING_CHAIN_TABLE kXvg[] = {"XVG"};
+SCREENING_CHAIN_TABLE kZec[] = {"ZEC"};
+SCREENING_CHAIN_TABLE kEvm[] = {"EVM"};
+SCREENING_CHAIN_TABLE kEth[] = {"ETH"};
+SCREENING_CHAIN_TABLE kEtc[] = {"ETC"};
+SCREENING_CHAIN_TABLE kBsc[] = {"BSC"};
+SCREENING_CHAIN_TABLE kArb[] = {"ARB"};
+SCREENING_CHAIN_TABLE kPolygon[] = {"POLYGON"};
+SCREENING_CHAIN_TABLE kOp[] = {"OP"};
+SCREENING_CHAIN_TABLE kBase[] = {"BASE"};
+SCREENING_CHAIN_TABLE kAvax[] = {"AVAX"};
+SCREENING_CHAIN_TABLE kFtm[] = {"FTM"};
+SCREENING_CHAIN_TABLE kGnosis[] = {"GNOSIS"};
+SCREENING_CHAIN_TABLE kLinea[] = {"LINEA"};
+SCREENING_CHAIN_TABLE kZksync[] = {"ZKSYNC"};
+SCREENING_CHAIN_TABLE kTrx[] = {"TRX"};
+SCREENING_CHAIN_TABLE kXrp[] = {"XRP"};
+SCREENING_CHAIN_TABLE kXmr[] = {"XMR"};
+SCREENING_CHAIN_TABLE kSol[] = {"SOL"};
 // OFAC's "BNB" entries are BNB Beacon Chain addresses; people also say BNB
 // for BNB Smart Chain, so a 0x address under "BNB" is read as BSC.
-constexpr std::string_view kBnb[] = {"BNB", "BSC"};
+SCREENING_CHAIN_TABLE kBnb[] = {"BNB", "BSC"};
 // Tokens: Tether on TRON, Ethereum and its EVM peers, Omni (Bitcoin base58)
 // and Solana; USD Coin on EVM chains, TRON and Solana.
-constexpr std::string_view kUsdt[] = {"TRX", "ETH", "BSC", "POLYGON", "ARB", "AVAX", "OP", "BTC", "SOL"};
-constexpr std::string_view kUsdc[] = {"ETH", "BASE", "ARB", "POLYGON", "OP", "AVAX", "BSC", "SOL", "TRX"};
+SCREENING_CHAIN_TABLE kUsdt[] = {"TRX", "ETH", "BSC", "POLYGON", "ARB", "AVAX", "OP", "BTC", "SOL"};
+SCREENING_CHAIN_TABLE kUsdc[] = {"ETH", "BASE", "ARB", "POLYGON", "OP", "AVAX", "BSC", "SOL", "TRX"};
 
 const Label kLabels[] = {
     {"BTC", kBtc},         {"XBT", kBtc},        {"BITCOIN", kBtc},      {"BCH", kBch},
@@ -92,8 +92,17 @@ const Label* FindLabel(std::string_view hint) {
 
 inline bool IsAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
+// True when every byte is printable ASCII other than space (0x21..0x7e): one
+// branch-free pass the compiler vectorizes; the error path below says why not.
+bool AllVisibleAscii(std::string_view text) {
+  uint8_t outside = 0;
+  for (char c : text) outside |= static_cast<uint8_t>(static_cast<uint8_t>(c - 0x21) > 0x5d);
+  return outside == 0;
+}
+
 // Rejects anything but printable ASCII, saying what and where.
 absl::Status CheckCharacters(std::string_view text) {
+  if (AllVisibleAscii(text)) return absl::OkStatus();
   for (size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c > 0x20 && c < 0x7f) continue;
@@ -210,8 +219,8 @@ absl::StatusOr<Match> Detect(std::string_view text) {
   return second.ok() ? std::move(second) : std::move(primary);
 }
 
-std::string_view FirstOr(ChainList chains, std::string_view fallback) {
-  return chains.empty() ? fallback : chains.front();
+std::string FirstOr(ChainList chains, std::string_view fallback) {
+  return chains.empty() ? std::string(fallback) : chains.front();
 }
 
 }  // namespace
@@ -258,25 +267,29 @@ absl::Status Prepare(std::string_view text, std::string_view chain_hint, std::st
   return absl::OkStatus();
 }
 
-// The chains of `chains` that `label` allows, in the label's order, appended
-// to *out (when not null); an error saying what the address is when none.
+// Every chain of `chains`, in order. Chain tables have far fewer than 32 entries.
+ChainNames AllOf(ChainList chains) {
+  return ChainNames(chains.data(), chains.size() >= 32 ? ~uint32_t{0} : (uint32_t{1} << chains.size()) - 1);
+}
+
+// The chains of `chains` that `label` allows, in the label's order, into *out
+// (when not null); an error saying what the address is when none.
 absl::Status ApplyHint(const Label& label, std::string_view hint, ChainList chains, std::string_view description,
-                       std::vector<std::string>* out) {
-  bool any = false;
-  for (std::string_view chain : label.chains) {
-    if (std::find(chains.begin(), chains.end(), chain) == chains.end()) continue;
-    any = true;
+                       ChainNames* out) {
+  uint32_t selected = 0;
+  for (size_t i = 0; i < label.chains.size() && i < 32; ++i) {
+    if (std::find(chains.begin(), chains.end(), label.chains[i]) == chains.end()) continue;
+    selected |= uint32_t{1} << i;
     if (out == nullptr) break;
-    out->emplace_back(chain);
   }
-  if (any) return absl::OkStatus();
+  if (selected != 0) {
+    if (out != nullptr) *out = ChainNames(label.chains.data(), selected);
+    return absl::OkStatus();
+  }
   std::string upper = Printable(hint.substr(0, 32));
   absl::AsciiStrToUpper(&upper);
-  return absl::InvalidArgumentError(
-      absl::StrCat("address is ", std::string(description), ", not ", upper, " (it fits ",
-                   absl::StrJoin(chains, ", ",
-                                 [](std::string* s, std::string_view chain) { s->append(chain.data(), chain.size()); }),
-                   ")"));
+  return absl::InvalidArgumentError(absl::StrCat("address is ", std::string(description), ", not ", upper,
+                                                 " (it fits ", absl::StrJoin(chains, ", "), ")"));
 }
 
 }  // namespace
@@ -292,7 +305,7 @@ absl::StatusOr<ParsedAddress> Parse(std::string_view text, std::string_view chai
 
   ParsedAddress result;
   if (label == nullptr) {
-    result.candidate_chains.assign(match->chains.begin(), match->chains.end());
+    result.candidate_chains = AllOf(match->chains);
   } else if (absl::Status s = ApplyHint(*label, hint, match->chains, match->description, &result.candidate_chains);
              !s.ok()) {
     return s;
@@ -346,7 +359,7 @@ std::string ChainOfKey(std::string_view key) {
       if (key.size() == 34 && key[1] == '\x05') return "BCH";
       if (key.size() != 22 && key.size() != 23) return "";
       const auto* version = reinterpret_cast<const uint8_t*>(key.data() + 1);
-      return std::string(FirstOr(internal::ChainsOfBase58Version(version, key.size() - 21), ""));
+      return FirstOr(internal::ChainsOfBase58Version(version, key.size() - 21), "");
     }
     case Family::kSegwit: {
       if (key.size() < 2) return "";

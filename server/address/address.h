@@ -13,6 +13,10 @@
 #ifndef SCREENING_ADDRESS_ADDRESS_H_
 #define SCREENING_ADDRESS_ADDRESS_H_
 
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +38,90 @@ enum class Family : char {
   kBnbBeacon = 'N',    // BNB Beacon chain bech32 "bnb1"
 };
 
+// The chains an address is valid on: names picked, in order, from one of this
+// layer's static chain tables. Two words; copying it allocates nothing, and the
+// names it refers to live as long as the program. Reads like a const
+// std::vector<std::string> (range-for over const std::string&, size, empty,
+// operator[], front) and converts to one for callers that want their own copy.
+class ChainNames {
+ public:
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = std::string;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const std::string*;
+    using reference = const std::string&;
+
+    const_iterator() = default;
+    const_iterator(const std::string* table, uint32_t remaining) : table_(table), remaining_(remaining) {}
+    reference operator*() const { return table_[std::countr_zero(remaining_)]; }
+    pointer operator->() const { return &**this; }
+    const_iterator& operator++() {
+      remaining_ &= remaining_ - 1;
+      return *this;
+    }
+    const_iterator operator++(int) {
+      const_iterator before = *this;
+      ++*this;
+      return before;
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) { return a.remaining_ == b.remaining_; }
+
+   private:
+    const std::string* table_ = nullptr;
+    uint32_t remaining_ = 0;  // the entries not yet visited, lowest first
+  };
+  using iterator = const_iterator;
+  using value_type = std::string;
+  using size_type = size_t;
+  using difference_type = std::ptrdiff_t;
+  using reference = const std::string&;
+  using const_reference = const std::string&;
+
+  ChainNames() = default;
+  // table[i] for every bit i set in `selected`, lowest first. `table` must
+  // outlive every use (the address layer passes only static tables).
+  ChainNames(const std::string* table, uint32_t selected) : table_(table), selected_(selected) {}
+
+  bool empty() const { return selected_ == 0; }
+  size_t size() const { return static_cast<size_t>(std::popcount(selected_)); }
+  const_iterator begin() const { return const_iterator(table_, selected_); }
+  const_iterator end() const { return const_iterator(table_, 0); }
+  // Requires !empty().
+  const std::string& front() const { return table_[std::countr_zero(selected_)]; }
+  // Requires i < size().
+  const std::string& operator[](size_t i) const {
+    uint32_t remaining = selected_;
+    for (; i > 0; --i) remaining &= remaining - 1;
+    return table_[std::countr_zero(remaining)];
+  }
+
+  // An owned copy.
+  operator std::vector<std::string>() const { return std::vector<std::string>(begin(), end()); }
+
+  friend bool operator==(const ChainNames& a, const ChainNames& b) {
+    const_iterator x = a.begin();
+    const_iterator y = b.begin();
+    for (; x != a.end() && y != b.end(); ++x, ++y) {
+      if (*x != *y) return false;
+    }
+    return x == a.end() && y == b.end();
+  }
+  friend bool operator==(const ChainNames& a, const std::vector<std::string>& b) {
+    if (a.size() != b.size()) return false;
+    size_t i = 0;
+    for (const std::string& chain : a) {
+      if (chain != b[i++]) return false;
+    }
+    return true;
+  }
+
+ private:
+  const std::string* table_ = nullptr;
+  uint32_t selected_ = 0;
+};
+
 struct ParsedAddress {
   // Family tag + payload; equal keys == same address.
   std::string key;
@@ -44,8 +132,9 @@ struct ParsedAddress {
   // (for a string that fits several, the first of `candidate_chains`).
   std::string chain;
   // Every chain whose rules accept this string, e.g. {"BTC","BCH","BSV"} for a
-  // "1..." base58check address. With a hint, only the hinted chain.
-  std::vector<std::string> candidate_chains;
+  // "1..." base58check address. With a hint, only the hinted chain (or, for a
+  // token label, the token's chains that accept it).
+  ChainNames candidate_chains;
   // Human-readable format name: "p2pkh", "p2sh", "p2wpkh", "p2tr", "eip55",
   // "cashaddr-p2pkh", "tron-base58", "monero-integrated", ...
   std::string format;

@@ -16,16 +16,16 @@ struct Version {
   ChainList chains;
 };
 
-constexpr std::string_view kBitcoinPubkey[] = {"BTC", "BCH", "BSV"};
+SCREENING_CHAIN_TABLE kBitcoinPubkey[] = {"BTC", "BCH", "BSV"};
 // Litecoin Core still accepts the old 0x05 script prefix besides 0x32.
-constexpr std::string_view kBitcoinScript[] = {"BTC", "BCH", "BSV", "LTC"};
-constexpr std::string_view kLitecoin[] = {"LTC"};
-constexpr std::string_view kDogeVerge[] = {"DOGE", "XVG"};
-constexpr std::string_view kDoge[] = {"DOGE"};
-constexpr std::string_view kVerge[] = {"XVG"};
-constexpr std::string_view kDash[] = {"DASH"};
-constexpr std::string_view kBitcoinGold[] = {"BTG"};
-constexpr std::string_view kZcash[] = {"ZEC"};
+SCREENING_CHAIN_TABLE kBitcoinScript[] = {"BTC", "BCH", "BSV", "LTC"};
+SCREENING_CHAIN_TABLE kLitecoin[] = {"LTC"};
+SCREENING_CHAIN_TABLE kDogeVerge[] = {"DOGE", "XVG"};
+SCREENING_CHAIN_TABLE kDoge[] = {"DOGE"};
+SCREENING_CHAIN_TABLE kVerge[] = {"XVG"};
+SCREENING_CHAIN_TABLE kDash[] = {"DASH"};
+SCREENING_CHAIN_TABLE kBitcoinGold[] = {"BTG"};
+SCREENING_CHAIN_TABLE kZcash[] = {"ZEC"};
 
 const Version kVersions[] = {
     {{0x00}, 1, "p2pkh", kBitcoinPubkey},  // 1...

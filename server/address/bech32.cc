@@ -42,8 +42,8 @@ inline uint32_t PolymodStep(uint32_t chk, uint8_t value) {
   return (((chk & 0x1ffffff) << 5) ^ value) ^ kGeneratorTable[chk >> 25];
 }
 
-constexpr std::string_view kBitcoinChains[] = {"BTC"};
-constexpr std::string_view kLitecoinChains[] = {"LTC"};
+SCREENING_CHAIN_TABLE kBitcoinChains[] = {"BTC"};
+SCREENING_CHAIN_TABLE kLitecoinChains[] = {"LTC"};
 
 }  // namespace
 

@@ -6,7 +6,7 @@
 
 namespace screening::address::internal {
 namespace {
-constexpr std::string_view kBnbChains[] = {"BNB"};
+SCREENING_CHAIN_TABLE kBnbChains[] = {"BNB"};
 }  // namespace
 
 absl::StatusOr<Match> ParseBnbBeacon(std::string_view text) {

@@ -17,7 +17,7 @@ constexpr size_t kChecksumChars = 8;
 constexpr size_t kMaxPayloadChars = 128;  // 65 bytes + checksum fit in 112
 constexpr size_t kHashSizes[8] = {20, 24, 28, 32, 40, 48, 56, 64};
 constexpr std::string_view kDefaultPrefix = "bitcoincash";
-constexpr std::string_view kBitcoinCashChains[] = {"BCH"};
+SCREENING_CHAIN_TABLE kBitcoinCashChains[] = {"BCH"};
 
 constexpr std::array<int8_t, 128> MakeReverse() {
   std::array<int8_t, 128> table{};

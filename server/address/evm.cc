@@ -10,8 +10,8 @@
 namespace screening::address::internal {
 namespace {
 
-constexpr std::string_view kEvmChains[] = {"EVM", "ETH", "ETC", "BSC", "ARB", "POLYGON", "OP",
-                                           "BASE", "AVAX", "FTM", "GNOSIS", "LINEA", "ZKSYNC"};
+SCREENING_CHAIN_TABLE kEvmChains[] = {"EVM", "ETH", "ETC", "BSC", "ARB", "POLYGON", "OP",
+                                         "BASE", "AVAX", "FTM", "GNOSIS", "LINEA", "ZKSYNC"};
 constexpr char kLowerHex[] = "0123456789abcdef";
 
 // Per byte: the hex digit value in the low nibble, plus kLowerLetter or
@@ -35,6 +35,25 @@ inline int HexValue(char c) {
   return (v & kInvalid) ? -1 : (v & 0x0f);
 }
 
+// Writes "0x" + the EIP-55 form of `lower` (40 lowercase hex digits) into
+// out[0, 42): a letter is uppercased when the matching nibble of
+// Keccak-256(lower) is >= 8. Branch-free: only a letter has bit 0x40, and
+// clearing bit 0x20 uppercases it.
+void WriteEip55FromLowerHex(const char lower[40], char out[42]) {
+  uint8_t hash[kKeccak256Size];
+  Keccak256(reinterpret_cast<const uint8_t*>(lower), 40, hash);
+  out[0] = '0';
+  out[1] = 'x';
+  for (int i = 0; i < 20; ++i) {
+    const uint8_t h = hash[i];
+    const uint8_t high = static_cast<uint8_t>(lower[2 * i]);
+    const uint8_t low = static_cast<uint8_t>(lower[2 * i + 1]);
+    // Nibble >= 8 is bit 0x80 (high nibble) or 0x08 (low nibble), moved to 0x20.
+    out[2 + 2 * i] = static_cast<char>(high ^ (((high & 0x40) >> 1) & (h >> 2)));
+    out[3 + 2 * i] = static_cast<char>(low ^ (((low & 0x40) >> 1) & (h << 2)));
+  }
+}
+
 // Writes "0x" + EIP-55 hex of `account` into out[0, 42).
 void WriteEip55(const uint8_t account[20], char out[42]) {
   char lower[40];
@@ -42,16 +61,7 @@ void WriteEip55(const uint8_t account[20], char out[42]) {
     lower[2 * i] = kLowerHex[account[i] >> 4];
     lower[2 * i + 1] = kLowerHex[account[i] & 0xf];
   }
-  uint8_t hash[kKeccak256Size];
-  Keccak256(reinterpret_cast<const uint8_t*>(lower), sizeof(lower), hash);
-  out[0] = '0';
-  out[1] = 'x';
-  for (int i = 0; i < 40; ++i) {
-    const int nibble = (i % 2 == 0) ? hash[i / 2] >> 4 : hash[i / 2] & 0xf;
-    char c = lower[i];
-    if (c >= 'a' && nibble >= 8) c = static_cast<char>(c - 'a' + 'A');
-    out[2 + i] = c;
-  }
+  WriteEip55FromLowerHex(lower, out);
 }
 
 }  // namespace
@@ -108,9 +118,13 @@ absl::StatusOr<Match> ParseEvm(std::string_view text) {
   }
   const bool has_upper = (seen & kUpperLetter) != 0;
   const bool has_lower = (seen & kLowerLetter) != 0;
+  // The digits in lowercase are the text's own with bit 0x20 set (a no-op on
+  // digits, which have it), so no re-encoding from the bytes.
+  char lower[40];
+  for (size_t i = 0; i < 40; ++i) lower[i] = static_cast<char>(text[2 + i] | 0x20);
   Match match;
   match.normalized.resize(42);
-  WriteEip55(account, match.normalized.data());
+  WriteEip55FromLowerHex(lower, match.normalized.data());
   if (has_upper && has_lower && std::memcmp(match.normalized.data(), text.data(), 42) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("EIP-55 checksum mismatch: mixed-case EVM address must be written ", match.normalized));

@@ -16,7 +16,20 @@
 namespace screening::address::internal {
 
 // Chains as the registry names them; every chain a parser reports is one of these.
-using ChainList = absl::Span<const std::string_view>;
+// The tables are static arrays of std::string so that a parse result can list
+// them (address::ChainNames) without copying a name.
+using ChainList = absl::Span<const std::string>;
+
+// Declares a static chain table. Chain names fit std::string's inline buffer,
+// so GCC constant-initializes the table (it exists before any code runs, with
+// no static-initialization-order hazard). Clang 14 with libstdc++ 12 cannot
+// (the fuzz build, scripts/fuzz-address.sh); there the tables are initialized
+// before main, before the fuzzer's first call.
+#if defined(__clang__)
+#define SCREENING_CHAIN_TABLE const std::string
+#else
+#define SCREENING_CHAIN_TABLE constinit const std::string
+#endif
 
 struct Match {
   std::string key;

@@ -26,7 +26,7 @@ constexpr size_t kKeysSize = 64;  // spend key + view key
 constexpr size_t kPaymentIdSize = 8;
 constexpr size_t kChecksumSize = 4;
 
-constexpr std::string_view kMoneroChains[] = {"XMR"};
+SCREENING_CHAIN_TABLE kMoneroChains[] = {"XMR"};
 
 // Network tags of Monero's other networks, to say so instead of "unknown".
 bool IsNonMainnetTag(uint64_t tag) {

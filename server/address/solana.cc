@@ -4,7 +4,7 @@
 
 namespace screening::address::internal {
 namespace {
-constexpr std::string_view kSolanaChains[] = {"SOL"};
+SCREENING_CHAIN_TABLE kSolanaChains[] = {"SOL"};
 }  // namespace
 
 Match SolanaFromBytes(const uint8_t bytes[32], std::string_view text) {

@@ -8,7 +8,7 @@
 namespace screening::address::internal {
 namespace {
 
-constexpr std::string_view kTronChains[] = {"TRX"};
+SCREENING_CHAIN_TABLE kTronChains[] = {"TRX"};
 
 inline int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -6,7 +6,7 @@
 
 namespace screening::address::internal {
 namespace {
-constexpr std::string_view kXrpChains[] = {"XRP"};
+SCREENING_CHAIN_TABLE kXrpChains[] = {"XRP"};
 }  // namespace
 
 absl::StatusOr<Match> ParseXrp(std::string_view text) {

@@ -57,7 +57,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Screener::ServingSnapshot(bool* 
   if (snapshot == nullptr) {
     return absl::UnavailableError("no list snapshot is loaded; refusing to screen");
   }
-  *stale = IsStale(absl::Now());
+  // Reading the clock costs more than the rest of this function: only when
+  // staleness can apply at all.
+  *stale = policy_.max_age > absl::ZeroDuration() && IsStale(absl::Now());
   if (*stale && policy_.refuse_when_stale) {
     return absl::UnavailableError(absl::StrCat("the lists are stale (no successful refresh within ",
                                                absl::FormatDuration(policy_.max_age),

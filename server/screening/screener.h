@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "address/address.h"
 #include "screening/snapshot.h"
 #include "store/snapshot_store.h"
 
@@ -40,7 +41,7 @@ struct ScreeningResult {
   std::vector<store::StoredListing> matches;
   std::string normalized_address;            // empty when the input did not parse
   std::string chain;                         // hinted or detected chain
-  std::vector<std::string> candidate_chains;
+  address::ChainNames candidate_chains;      // static names, nothing to copy; empty when invalid
   std::string reason;                        // why the address is invalid
 };
 
