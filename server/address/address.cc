@@ -92,11 +92,23 @@ const Label* FindLabel(std::string_view hint) {
 
 inline bool IsAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
 
-// True when every byte is printable ASCII other than space (0x21..0x7e): one
-// branch-free pass the compiler vectorizes; the error path below says why not.
+// True when every byte is printable ASCII other than space (0x21..0x7e), eight
+// bytes per step; CheckCharacters' slow path says which byte is not. The two
+// word tests are exact as "any byte": below 0x21 (no byte >= 0x80 borrows,
+// and one that is already has its top bit), above 0x7e (a carry out of a
+// byte only comes from a byte >= 0x80, flagged by `| w`).
 bool AllVisibleAscii(std::string_view text) {
-  uint8_t outside = 0;
-  for (char c : text) outside |= static_cast<uint8_t>(static_cast<uint8_t>(c - 0x21) > 0x5d);
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  uint64_t outside = 0;
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    outside |= ((w - kOnes * 0x21) & ~w) | ((w + kOnes * (0x7f - 0x7e)) | w);
+  }
+  outside &= kHigh;
+  for (; i < text.size(); ++i) outside |= static_cast<uint8_t>(static_cast<uint8_t>(text[i] - 0x21) > 0x5d);
   return outside == 0;
 }
 

@@ -1,5 +1,7 @@
 // EVM accounts: "0x" + 40 hex digits; mixed case must be the EIP-55 checksum.
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -35,22 +37,49 @@ inline int HexValue(char c) {
   return (v & kInvalid) ? -1 : (v & 0x0f);
 }
 
+inline uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+inline void Store64(char* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+constexpr uint64_t kEachByte(uint8_t b) { return 0x0101010101010101ull * b; }
+
 // Writes "0x" + the EIP-55 form of `lower` (40 lowercase hex digits) into
 // out[0, 42): a letter is uppercased when the matching nibble of
 // Keccak-256(lower) is >= 8. Branch-free: only a letter has bit 0x40, and
-// clearing bit 0x20 uppercases it.
+// clearing bit 0x20 uppercases it; done on 8 characters per 64-bit word.
 void WriteEip55FromLowerHex(const char lower[40], char out[42]) {
   uint8_t hash[kKeccak256Size];
   Keccak256(reinterpret_cast<const uint8_t*>(lower), 40, hash);
   out[0] = '0';
   out[1] = 'x';
-  for (int i = 0; i < 20; ++i) {
-    const uint8_t h = hash[i];
-    const uint8_t high = static_cast<uint8_t>(lower[2 * i]);
-    const uint8_t low = static_cast<uint8_t>(lower[2 * i + 1]);
-    // Nibble >= 8 is bit 0x80 (high nibble) or 0x08 (low nibble), moved to 0x20.
-    out[2 + 2 * i] = static_cast<char>(high ^ (((high & 0x40) >> 1) & (h >> 2)));
-    out[3 + 2 * i] = static_cast<char>(low ^ (((low & 0x40) >> 1) & (h << 2)));
+  if constexpr (std::endian::native == std::endian::little) {
+    for (int word = 0; word < 5; ++word) {
+      // Hash bytes 4w..4w+3 cover characters 8w..8w+7: byte j's high nibble
+      // decides character 2j, its low nibble character 2j + 1. Spread the
+      // bytes to 16-bit slots, then move bit 7 (high nibble >= 8) to bit 5
+      // of character 2j and bit 3 (low nibble >= 8) to bit 5 of 2j + 1.
+      uint32_t four;
+      std::memcpy(&four, hash + 4 * word, 4);
+      uint64_t x = four;
+      x = (x | (x << 16)) & 0x0000ffff0000ffffull;
+      x = (x | (x << 8)) & 0x00ff00ff00ff00ffull;
+      const uint64_t upper = ((x >> 2) & 0x0020002000200020ull) | ((x << 10) & 0x2000200020002000ull);
+      const uint64_t chars = Load64(lower + 8 * word);
+      const uint64_t letters = (chars & kEachByte(0x40)) >> 1;
+      Store64(out + 2 + 8 * word, chars ^ (letters & upper));
+    }
+  } else {
+    for (int i = 0; i < 20; ++i) {
+      const uint8_t h = hash[i];
+      const uint8_t high = static_cast<uint8_t>(lower[2 * i]);
+      const uint8_t low = static_cast<uint8_t>(lower[2 * i + 1]);
+      out[2 + 2 * i] = static_cast<char>(high ^ (((high & 0x40) >> 1) & (h >> 2)));
+      out[3 + 2 * i] = static_cast<char>(low ^ (((low & 0x40) >> 1) & (h << 2)));
+    }
   }
 }
 
@@ -121,7 +150,7 @@ absl::StatusOr<Match> ParseEvm(std::string_view text) {
   // The digits in lowercase are the text's own with bit 0x20 set (a no-op on
   // digits, which have it), so no re-encoding from the bytes.
   char lower[40];
-  for (size_t i = 0; i < 40; ++i) lower[i] = static_cast<char>(text[2 + i] | 0x20);
+  for (size_t i = 0; i < 40; i += 8) Store64(lower + i, Load64(text.data() + 2 + i) | kEachByte(0x20));
   Match match;
   match.normalized.resize(42);
   WriteEip55FromLowerHex(lower, match.normalized.data());

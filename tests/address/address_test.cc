@@ -340,6 +340,31 @@ TEST(HygieneTest, InnerSpacesZeroWidthNulAndNonAsciiAreInvalid) {
   EXPECT_TRUE(Contains(Reason(btc.substr(0, 5) + '\x7f' + btc.substr(5)), "control character 0x7f"));
 }
 
+TEST(HygieneTest, EveryByteOutsidePrintableAsciiIsRefusedAtEveryPosition) {
+  // The character check reads eight bytes at a time: every byte value at
+  // every position of an address (so at every offset in a word and in the
+  // tail) is refused, or accepted when printable, exactly as one by one.
+  const std::string lower = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed";
+  for (size_t pos = 1; pos + 1 < lower.size(); ++pos) {
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string text = lower;
+      text[pos] = static_cast<char>(byte);
+      const std::string reason = Reason(text);
+      if (byte > 0x20 && byte < 0x7f) {
+        // Printable: any verdict, but never one about the characters.
+        EXPECT_FALSE(Contains(reason, "position " + std::to_string(pos) + " (") || Contains(reason, "control") ||
+                     Contains(reason, "whitespace") || Contains(reason, "non-ASCII"))
+            << byte << " at " << pos << ": " << reason;
+      } else {
+        EXPECT_TRUE((Contains(reason, "whitespace") || Contains(reason, "non-ASCII") || Contains(reason, "control")) &&
+                    Contains(reason, "at position " + std::to_string(pos)))
+            << byte << " at " << pos << ": " << reason;
+      }
+    }
+  }
+  EXPECT_EQ(MustParse(lower).key, MustParse("0x5AAEB6053F3E94C9B9A09F33669435E7EF1BEAED").key);
+}
+
 TEST(HygieneTest, EmptyAndOverlongInputs) {
   EXPECT_EQ(Reason(""), "empty address");
   EXPECT_EQ(Reason("   \t\n"), "empty address");
