@@ -106,6 +106,35 @@ TEST(EvmTest, HintPicksTheChainAndListsOnlyIt) {
   EXPECT_EQ(bsc.key, none.key);
 }
 
+TEST(ChainNamesTest, TokenHintKeepsTheTokensChainsInItsOrderWithoutCopies) {
+  // USDT lists TRX, ETH, BSC, POLYGON, ARB, AVAX, OP, BTC, SOL; on a 0x address
+  // only its EVM chains remain, in USDT's order.
+  const ParsedAddress usdt = MustParse(kEip55, "USDT");
+  const std::vector<std::string> expected = {"ETH", "BSC", "POLYGON", "ARB", "AVAX", "OP"};
+  EXPECT_EQ(usdt.candidate_chains, expected);
+  ASSERT_EQ(usdt.candidate_chains.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(usdt.candidate_chains[i], expected[i]) << i;
+  EXPECT_EQ(usdt.candidate_chains.front(), "ETH");
+  EXPECT_EQ(usdt.chain, "ETH");
+  const std::vector<std::string> copy = usdt.candidate_chains;
+  EXPECT_EQ(copy, expected);
+  // Two parses of one address share the static names: nothing per address.
+  const ParsedAddress again = MustParse(kEip55, "usdt");
+  EXPECT_EQ(&again.candidate_chains.front(), &usdt.candidate_chains.front());
+  EXPECT_TRUE(again.candidate_chains == usdt.candidate_chains);
+  EXPECT_FALSE(MustParse(kEip55).candidate_chains == usdt.candidate_chains);
+  EXPECT_FALSE(usdt.candidate_chains == std::vector<std::string>({"ETH", "BSC"}));
+  const ChainNames none;
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(none.size(), 0u);
+  EXPECT_EQ(none.begin(), none.end());
+  // Unhinted: every EVM chain, "EVM" first.
+  const ParsedAddress all = MustParse(kEip55);
+  EXPECT_EQ(all.candidate_chains.size(), 13u);
+  EXPECT_EQ(all.candidate_chains.front(), "EVM");
+  EXPECT_EQ(all.candidate_chains[12], "ZKSYNC");
+}
+
 // ---- Bitcoin family base58check ----
 
 TEST(Base58CheckTest, VersionBytesNameEveryChainThatAcceptsThem) {
