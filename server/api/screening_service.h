@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 
 #include "api/audit_offload.h"
@@ -52,22 +54,37 @@ class ScreeningServiceImpl final : public v1::ScreeningService::CallbackService 
       grpc::CallbackServerContext* context, const v1::WatchSnapshotsRequest* request) override;
   grpc::ServerUnaryReactor* GetAddressHistory(grpc::CallbackServerContext* context, const v1::GetAddressHistoryRequest* request, v1::GetAddressHistoryResponse* response) override;  // api/history.cc
 
-  // Screens one request for the stream handler: the response, or the status
-  // that the item (not the stream) fails with.
-  grpc::Status ScreenForStream(const Caller& caller, const v1::ScreenRequest& request,
-                               v1::ScreenResponse* response);
+  // Answers one ScreenStream message (`message_index` counts the stream's
+  // messages from 0) into `response`: its result, an item error, or one item
+  // per entry of `requests`. Input errors are answered in `response`; a
+  // non-OK return means the stream itself must end with that status (no
+  // snapshot, or a decision that could not be recorded).
+  grpc::Status AnswerStreamMessage(const Caller& caller, uint64_t message_index,
+                                   const v1::ScreenStreamRequest& request, v1::ScreenStreamResponse* response);
 
   const ServiceDeps& deps() const { return deps_; }
 
  private:
   // Records each result; a MATCH that cannot be recorded fails the call.
-  // `request_at(i)` is the request that produced result i.
+  // `request_at(i)` is the request that produced result i, `positions[i]` its
+  // position in the call (audited as request_id/position; empty: i).
   grpc::Status Audit(const Caller& caller, const screening::Screened& screened,
                      const std::function<const v1::ScreenRequest&(size_t)>& request_at,
-                     const std::string& request_id);
+                     const std::string& request_id, std::span<const int> positions = {});
+  // The stream message with `requests`: per-entry input errors become item
+  // errors, the other entries are screened against one snapshot and audited
+  // as one batch.
+  grpc::Status AnswerStreamEntries(const Caller& caller, uint64_t message_index,
+                                   const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& entries,
+                                   v1::ScreenStreamResponse* response);
   std::string NextRequestId();
 
   ServiceDeps deps_;
+  // Request and response messages of Screen and ScreenBatch live on pooled
+  // protobuf arenas (see screening_service.cc): no per-field heap allocation
+  // or destructor walk per call.
+  std::unique_ptr<grpc::MessageAllocator<v1::ScreenRequest, v1::ScreenResponse>> screen_allocator_;
+  std::unique_ptr<grpc::MessageAllocator<v1::ScreenBatchRequest, v1::ScreenBatchResponse>> batch_allocator_;
   std::string request_id_prefix_;
   std::atomic<uint64_t> request_counter_{0};
 };
