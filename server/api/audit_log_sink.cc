@@ -30,6 +30,29 @@ audit::AuditEntry ToRecord(AuditEntry&& entry, audit::Verdict verdict) {
   return record;
 }
 
+// Converts every entry (moving its strings) into `records`, or none when a
+// verdict is unknown.
+absl::Status ToRecords(std::vector<AuditEntry>& entries, std::vector<audit::AuditEntry>& records) {
+  for (const AuditEntry& entry : entries) {
+    if (absl::StatusOr<audit::Verdict> verdict = ToVerdict(entry.verdict); !verdict.ok()) return verdict.status();
+  }
+  records.clear();
+  records.reserve(entries.size());
+  for (AuditEntry& entry : entries) {
+    const audit::Verdict verdict = *ToVerdict(entry.verdict);  // checked above
+    records.push_back(ToRecord(std::move(entry), verdict));
+  }
+  return absl::OkStatus();
+}
+
+// The vectors are reused per thread: a fresh vector of a thousand entries per
+// batch is a large allocation, and large allocations make glibc consolidate
+// its heap.
+void ReleaseIfLarge(std::vector<audit::AuditEntry>& records) {
+  records.clear();
+  if (records.capacity() > 1024) std::vector<audit::AuditEntry>().swap(records);  // at most ~250 KiB per thread
+}
+
 }  // namespace
 
 absl::Status AuditLogSink::Record(AuditEntry entry) {
@@ -40,22 +63,20 @@ absl::Status AuditLogSink::Record(AuditEntry entry) {
 }
 
 absl::Status AuditLogSink::RecordBatch(std::vector<AuditEntry>&& entries) {
-  for (const AuditEntry& entry : entries) {
-    if (absl::StatusOr<audit::Verdict> verdict = ToVerdict(entry.verdict); !verdict.ok()) return verdict.status();
-  }
-  // Reused per thread: a fresh vector of a thousand entries per batch is a
-  // large allocation, and large allocations make glibc consolidate its heap.
   thread_local std::vector<audit::AuditEntry> records;
-  records.clear();
-  records.reserve(entries.size());
-  for (AuditEntry& entry : entries) {
-    const audit::Verdict verdict = *ToVerdict(entry.verdict);  // checked above
-    records.push_back(ToRecord(std::move(entry), verdict));
-  }
+  if (absl::Status converted = ToRecords(entries, records); !converted.ok()) return converted;
   absl::StatusOr<int64_t> appended = log_->AppendBatch(std::move(records));
-  records.clear();
-  if (records.capacity() > 1024) std::vector<audit::AuditEntry>().swap(records);  // at most ~250 KiB per thread
+  ReleaseIfLarge(records);
   return appended.status();
+}
+
+void AuditLogSink::RecordBatchAsync(std::vector<AuditEntry>&& entries, std::function<void(absl::Status)> done) {
+  thread_local std::vector<audit::AuditEntry> records;
+  absl::Status status = ToRecords(entries, records);
+  if (status.ok()) status = log_->AppendBatchAsync(std::move(records), done);
+  ReleaseIfLarge(records);
+  // AppendBatchAsync calls `done` itself unless it refused the batch.
+  if (!status.ok()) done(std::move(status));
 }
 
 }  // namespace screening::api

@@ -19,6 +19,10 @@ class AuditLogSink : public AuditSink {
   // One AuditLog::AppendBatch: one lock, one wakeup of the writer. All or
   // none: an unknown verdict anywhere records nothing.
   absl::Status RecordBatch(std::vector<AuditEntry>&& entries) override;
+  // AuditLog::AppendBatchAsync: a batch with a MATCH is answered by the log's
+  // writer thread once durable, so `done` must be short (e.g. finish a gRPC
+  // reactor) and must not record more.
+  void RecordBatchAsync(std::vector<AuditEntry>&& entries, std::function<void(absl::Status)> done) override;
 
  private:
   audit::AuditLog* log_;

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,13 @@ class AuditSink {
       if (absl::Status recorded = Record(std::move(entry)); !recorded.ok()) return recorded;
     }
     return absl::OkStatus();
+  }
+  // RecordBatch without parking the caller's thread while a MATCH is made
+  // durable: `done` is called exactly once, with what RecordBatch would have
+  // returned, possibly on another thread and possibly before this returns.
+  // Sinks whose RecordBatch does not wait need not override it.
+  virtual void RecordBatchAsync(std::vector<AuditEntry>&& entries, std::function<void(absl::Status)> done) {
+    done(RecordBatch(std::move(entries)));
   }
 };
 

@@ -322,28 +322,60 @@ absl::StatusOr<int64_t> AuditLog::Append(AuditEntry entry) {
   return Enqueue(&pending, 1, durable);
 }
 
-absl::StatusOr<int64_t> AuditLog::AppendBatch(std::vector<AuditEntry>&& entries) {
-  if (entries.empty()) return 0;
+bool AuditLog::ToPendingBatch(std::vector<AuditEntry>& entries, std::vector<Pending>& records) {
   bool durable = false;
-  for (const AuditEntry& entry : entries) {
-    if (absl::Status checked = CheckFields(entry); !checked.ok()) return checked;
-    durable = durable || entry.verdict == Verdict::kMatch;
-  }
-  // Reused per thread (Enqueue leaves only moved-from records behind): a
-  // fresh vector per batch is a large allocation, and those make glibc
-  // consolidate its heap.
-  thread_local std::vector<Pending> records;
   records.clear();
   records.reserve(entries.size());
-  for (AuditEntry& entry : entries) records.push_back(ToPending(std::move(entry)));
+  for (AuditEntry& entry : entries) {
+    durable = durable || entry.verdict == Verdict::kMatch;
+    records.push_back(ToPending(std::move(entry)));
+  }
   entries.clear();
-  absl::StatusOr<int64_t> sequence = Enqueue(records.data(), records.size(), durable);
+  return durable;
+}
+
+namespace {
+
+// The Pending vectors of AppendBatch(Async), reused per thread (Enqueue
+// leaves only moved-from records behind): a fresh vector per batch is a large
+// allocation, and those make glibc consolidate its heap.
+template <typename Pending>
+void ReleaseIfLarge(std::vector<Pending>& records) {
   records.clear();
   if (records.capacity() > 1024) std::vector<Pending>().swap(records);  // at most ~320 KiB per thread
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> AuditLog::AppendBatch(std::vector<AuditEntry>&& entries) {
+  if (entries.empty()) return 0;
+  for (const AuditEntry& entry : entries) {
+    if (absl::Status checked = CheckFields(entry); !checked.ok()) return checked;
+  }
+  thread_local std::vector<Pending> records;
+  const bool durable = ToPendingBatch(entries, records);
+  absl::StatusOr<int64_t> sequence = Enqueue(records.data(), records.size(), durable);
+  ReleaseIfLarge(records);
   return sequence;
 }
 
-absl::StatusOr<int64_t> AuditLog::Enqueue(Pending* records, size_t count, bool durable) {
+absl::Status AuditLog::AppendBatchAsync(std::vector<AuditEntry>&& entries, DurableCallback done) {
+  if (!done) return absl::InvalidArgumentError("audit log: AppendBatchAsync needs a callback");
+  for (const AuditEntry& entry : entries) {
+    if (absl::Status checked = CheckFields(entry); !checked.ok()) return checked;
+  }
+  thread_local std::vector<Pending> records;
+  const bool durable = ToPendingBatch(entries, records);
+  absl::StatusOr<int64_t> sequence =
+      records.empty() ? absl::StatusOr<int64_t>(0)
+                      : Enqueue(records.data(), records.size(), durable, durable ? &done : nullptr);
+  ReleaseIfLarge(records);
+  if (!sequence.ok()) return sequence.status();
+  if (!durable) done(absl::OkStatus());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> AuditLog::Enqueue(Pending* records, size_t count, bool durable, DurableCallback* on_durable) {
   const int64_t capacity = static_cast<int64_t>(options_.queue_capacity);
   std::unique_lock<std::mutex> lock(mu_);
   int64_t sequence = 0;
@@ -353,7 +385,7 @@ absl::StatusOr<int64_t> AuditLog::Enqueue(Pending* records, size_t count, bool d
     if (last_sequence_ - committed_sequence_ >= capacity) {
       ++blocked_appends_;
       ++blocked_waiters_;
-      writer_cv_.notify_one();
+      WakeWriterLocked();
       committed_cv_.wait(lock, [&] { return !accepting_ || last_sequence_ - committed_sequence_ < capacity; });
       --blocked_waiters_;
       continue;
@@ -372,13 +404,18 @@ absl::StatusOr<int64_t> AuditLog::Enqueue(Pending* records, size_t count, bool d
     }
     done += take;
     if (!durable && before < options_.batch_size && pending_.size() >= options_.batch_size) {
-      writer_cv_.notify_one();
+      WakeWriterLocked();
     }
   }
   if (!durable) return sequence;
   durable_wanted_ = std::max(durable_wanted_, sequence);
+  if (on_durable != nullptr) {
+    durable_callbacks_.push_back(DurableWaiter{sequence, std::move(*on_durable)});
+    WakeWriterLocked();
+    return sequence;
+  }
   const int64_t failures_before = write_failures_;
-  writer_cv_.notify_one();
+  WakeWriterLocked();
   committed_cv_.wait(lock, [&] {
     return durable_sequence_ >= sequence || write_failures_ != failures_before || writer_done_;
   });
@@ -393,7 +430,7 @@ absl::Status AuditLog::Flush() {
   if (durable_sequence_ >= target) return absl::OkStatus();
   durable_wanted_ = std::max(durable_wanted_, target);
   const int64_t failures_before = write_failures_;
-  writer_cv_.notify_one();
+  WakeWriterLocked();
   committed_cv_.wait(lock, [&] {
     return durable_sequence_ >= target || write_failures_ != failures_before || writer_done_;
   });
@@ -425,10 +462,45 @@ absl::Status AuditLog::Shutdown() {
   return absl::OkStatus();
 }
 
+void AuditLog::TakeDueCallbacksLocked(const absl::Status& failure, std::vector<DueCallback>& due) {
+  while (!durable_callbacks_.empty()) {
+    DurableWaiter& waiter = durable_callbacks_.front();
+    const bool is_durable = waiter.sequence <= durable_sequence_;
+    if (!is_durable && failure.ok()) break;
+    due.push_back(DueCallback{std::move(waiter.done), is_durable ? absl::OkStatus() : failure});
+    durable_callbacks_.pop_front();
+  }
+}
+
+void AuditLog::WakeWriterLocked() {
+  ++writer_wakeups_;
+  writer_cv_.notify_one();
+}
+
+void AuditLog::BackOff(std::unique_lock<std::mutex>& lock, uint64_t seen) {
+  // Counting wakeups, not waiting for a notification: notify() drops the lock
+  // to run callbacks, and a Flush or MATCH that asked for the writer then
+  // must still cut the back-off short.
+  writer_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.batch_interval),
+                      [&] { return stopping_ || writer_wakeups_ != seen; });
+}
+
 void AuditLog::WriterLoop() {
   std::vector<Pending> batch;
+  std::vector<DueCallback> due;
   int stop_failures = 0;
   std::unique_lock<std::mutex> lock(mu_);
+  // Wakes the waiters of Append and Flush, and calls the callbacks of
+  // AppendBatchAsync that are now due, outside the lock.
+  auto notify = [&](const absl::Status& failure) {
+    committed_cv_.notify_all();
+    TakeDueCallbacksLocked(failure, due);
+    if (due.empty()) return;
+    lock.unlock();
+    for (DueCallback& callback : due) callback.done(std::move(callback.status));
+    due.clear();
+    lock.lock();
+  };
   auto ready = [&] {
     if (stopping_) return true;
     if (durable_wanted_ > durable_sequence_) return true;
@@ -450,10 +522,11 @@ void AuditLog::WriterLoop() {
           ++write_failures_;
           last_error_ = synced;
         }
-        committed_cv_.notify_all();
+        const uint64_t seen = writer_wakeups_;
+        notify(synced);
         if (!synced.ok()) {
           if (stopping_) break;
-          writer_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.batch_interval));
+          BackOff(lock, seen);
         }
         continue;
       }
@@ -488,10 +561,11 @@ void AuditLog::WriterLoop() {
         ++write_failures_;
         last_error_ = synced;
       }
-      committed_cv_.notify_all();
+      const uint64_t seen = writer_wakeups_;
+      notify(synced);
       if (!synced.ok()) {
         if (stopping_ && ++stop_failures >= 3) break;
-        writer_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.batch_interval));
+        BackOff(lock, seen);
       }
       continue;
     }
@@ -501,12 +575,14 @@ void AuditLog::WriterLoop() {
     batch.insert(batch.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
     pending_.swap(batch);
     batch.clear();
-    committed_cv_.notify_all();
+    const uint64_t seen = writer_wakeups_;
+    notify(status);
     if (stopping_ && ++stop_failures >= 3) break;  // Shutdown reports what is left
-    writer_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.batch_interval));
+    BackOff(lock, seen);
   }
   writer_done_ = true;
-  committed_cv_.notify_all();
+  notify(last_error_.ok() ? absl::UnavailableError("audit writer stopped before the record was durable")
+                          : last_error_);
 }
 
 absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {

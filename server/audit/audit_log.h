@@ -46,6 +46,7 @@
 #define SCREENING_AUDIT_AUDIT_LOG_H_
 
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -167,6 +168,23 @@ class AuditLog {
   // already enqueued is recorded, the rest is not).
   absl::StatusOr<int64_t> AppendBatch(std::vector<AuditEntry>&& entries);
 
+  // Called once with OK when the records of an AppendBatchAsync are durable,
+  // or with the error that kept them from it.
+  using DurableCallback = std::function<void(absl::Status)>;
+
+  // AppendBatch without the wait for durability: the caller's thread does not
+  // park while a MATCH is fsynced. Checks and enqueues as AppendBatch does
+  // (and may likewise block while the queue is full). Without a MATCH, calls
+  // `done(OK)` before returning. With one, returns at once and the writer
+  // thread calls `done` after the commit and fdatasync that make the batch
+  // durable (OK), or when a commit or sync fails, or when the writer stops
+  // before the batch is durable (the error; as with Append, the records stay
+  // queued and are retried). `done` runs on the writer thread, so it must be
+  // short and must not call into this log. An error returned here means
+  // `done` is never called; what was recorded is as for AppendBatch (nothing,
+  // except the part a Shutdown interrupted). An empty batch calls `done(OK)`.
+  absl::Status AppendBatchAsync(std::vector<AuditEntry>&& entries, DurableCallback done);
+
   // Returns once every record appended before the call is committed and
   // durable (as a MATCH is), or with the writer's error.
   absl::Status Flush();
@@ -226,10 +244,27 @@ class AuditLog {
   static absl::Status CheckFields(const AuditEntry& entry);
   static Pending ToPending(AuditEntry&& entry);
   // Assigns times and sequence numbers to records[0..count) and queues them
-  // (moving them out); waits for durability when `durable`. Returns the last
-  // sequence number.
-  absl::StatusOr<int64_t> Enqueue(Pending* records, size_t count, bool durable);
+  // (moving them out). When `durable`: with `on_durable`, moves it to the
+  // writer to call; else waits for durability. Returns the last sequence
+  // number.
+  absl::StatusOr<int64_t> Enqueue(Pending* records, size_t count, bool durable,
+                                  DurableCallback* on_durable = nullptr);
+  // Moves the entries into the thread's reusable Pending vector; returns
+  // whether any is a MATCH. Fields must have been checked.
+  static bool ToPendingBatch(std::vector<AuditEntry>& entries, std::vector<Pending>& records);
+  // Takes from durable_callbacks_ (caller holds mu_) the callbacks whose
+  // records are durable (status OK) or, after a failure, all of them.
+  struct DueCallback {
+    DurableCallback done;
+    absl::Status status;
+  };
+  void TakeDueCallbacksLocked(const absl::Status& failure, std::vector<DueCallback>& due);
   void WriterLoop();
+  // Asks the writer to look at the queue again; caller holds mu_.
+  void WakeWriterLocked();
+  // After a failed write: waits batch_interval before the retry, or less if
+  // the writer was woken (WakeWriterLocked) since it read `seen`, or stops.
+  void BackOff(std::unique_lock<std::mutex>& lock, uint64_t seen);
   void CheckpointLoop();
   // SQLite's WAL hook on the writer's connection, after each commit.
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
@@ -273,6 +308,12 @@ class AuditLog {
   int64_t blocked_appends_ = 0;
   int64_t write_failures_ = 0;
   int blocked_waiters_ = 0;
+  uint64_t writer_wakeups_ = 0;  // WakeWriterLocked calls, for BackOff
+  struct DurableWaiter {
+    int64_t sequence = 0;  // the batch's last record
+    DurableCallback done;
+  };
+  std::deque<DurableWaiter> durable_callbacks_;  // in sequence order
 
   // The checkpointer: woken by OnWalCommit, stopped by Shutdown after the
   // writer. checkpoint_wanted_ and checkpointer_stopping_ are guarded by
