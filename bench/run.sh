@@ -8,9 +8,11 @@
 #
 # usage: bench/run.sh [--no-build] [--duration S] [--warmup S] [--no-pin]
 #                     [--echo-only] [--echo-api callback|sync] [--out FILE]
-#                     [--bearer KEY] [--server-arg ARG]...
+#                     [--bearer KEY] [--server-arg ARG]... [--audit-rounds N]
 #   BUILD_DIR (default <repo>/build) holds the binaries. --bearer sends an API
 #   key to the screening server; --server-arg adds a flag to its command line.
+#   --audit-rounds N (default 3, 0 skips): rounds of the audit cost table, each
+#   a server with --audit on and one with --audit off, in alternating order.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +26,7 @@ echo_api=callback
 out=
 bearer=()
 server_args=()
+audit_rounds=3
 while [[ $# -gt 0 ]]; do
   case $1 in
     --no-build) build_first=0 ;;
@@ -35,7 +38,8 @@ while [[ $# -gt 0 ]]; do
     --out) out=$2; shift ;;
     --bearer) bearer=(--bearer "$2"); shift ;;
     --server-arg) server_args+=("$2"); shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --audit-rounds) audit_rounds=$2; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -128,24 +132,45 @@ server_cpu() {
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$server_pid/stat"
 }
 
+# Runs one scenario against $target and appends its TSV line, with the
+# server's CPU seconds during the run appended, to the file $out.
+run_one() {
+  local label=$1 target=$2 name=$3 args=$4 out=$5
+  shift 5
+  local cpu_before cpu_after
+  cpu_before=$(server_cpu)
+  # shellcheck disable=SC2086
+  if ! "$load_bin" --target "$target" --server "$label" --scenario "$name" \
+       --duration "$duration" --warmup "$warmup" "${client_pin[@]}" "$@" $args \
+       >"$work/$label-$name.out" 2>"$work/$label-$name.err"; then
+    echo "run.sh: $label $name: generator failed: $(tr '\n' ' ' <"$work/$label-$name.err")"
+  fi
+  cpu_after=$(server_cpu)
+  grep '^tsv' "$work/$label-$name.out" |
+    awk -v cpu="$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { printf "%.3f", b - a }')" \
+      '{ print $0 "\t" cpu }' >>"$out" || true
+}
+
 run_scenarios() {
   local label=$1 target=$2
   shift 2
   for s in "${scenarios[@]}"; do
-    local name=${s%%|*} args=${s#*|} cpu_before cpu_after
-    cpu_before=$(server_cpu)
-    # shellcheck disable=SC2086
-    if ! "$load_bin" --target "$target" --server "$label" --scenario "$name" \
-         --duration "$duration" --warmup "$warmup" "${client_pin[@]}" "$@" $args \
-         >"$work/$label-$name.out" 2>"$work/$label-$name.err"; then
-      echo "run.sh: $label $name: generator failed: $(tr '\n' ' ' <"$work/$label-$name.err")"
-    fi
-    cpu_after=$(server_cpu)
-    # One scenario per run: its line gets the server's CPU seconds appended.
-    grep '^tsv' "$work/$label-$name.out" |
-      awk -v cpu="$(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN { printf "%.3f", b - a }')" \
-        '{ print $0 "\t" cpu }' >>"$work/results.tsv" || true
+    run_one "$label" "$target" "${s%%|*}" "${s#*|}" "$work/results.tsv" "$@"
   done
+}
+
+# Starts the screening server on a free port with extra flags; sets
+# server_pid and screening_target.
+start_screening() {
+  local db=$1 log=$2
+  shift 2
+  local port
+  port=$(free_port)
+  screening_target=127.0.0.1:$port
+  (cd "$root" && exec "${server_pin[@]}" "$screening_bin" --listen "$screening_target" \
+     --db "$db" --lists lists/sources.conf "${server_args[@]}" "$@") >"$log" 2>&1 &
+  server_pid=$!
+  wait_ready "$screening_target" "$log" "${bearer[@]}"
 }
 
 echo "== machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -165,12 +190,7 @@ stop_server
 
 # --- the real server ---------------------------------------------------------
 if [[ $echo_only == 0 ]]; then
-  port=$(free_port)
-  screening_target=127.0.0.1:$port
-  (cd "$root" && exec "${server_pin[@]}" "$screening_bin" --listen "$screening_target" \
-     --db "$work/x.db" --lists lists/sources.conf "${server_args[@]}") >"$work/screening.log" 2>&1 &
-  server_pid=$!
-  wait_ready "$screening_target" "$work/screening.log" "${bearer[@]}"
+  start_screening "$work/x.db" "$work/screening.log"
   echo "== screening server on $screening_target"
   run_scenarios screening "$screening_target" "${bearer[@]}"
   stop_server
@@ -240,6 +260,63 @@ awk -F'\t' -v order="$order" '
 echo
 echo "== raw (TSV: scenario server mode inflight channels seconds calls addresses errors calls/s addresses/s p50 p99 p99.9 max clear match invalid all_addresses gen_cpu_s server_cpu_s)"
 cut -f2- "$work/results.tsv"
+
+# --- audit on vs off (issue 6: the audit costs at most 15 % of Screen@16) ---
+# The same server with --audit on and --audit off, in alternating order round
+# after round (on/off, then off/on) so that drift in the machine's speed falls
+# on both; the table gives the median of the rounds. All clear is the target's
+# case; with listed addresses mixed in (1 in 1,000, and a 10 % stress case)
+# every MATCH also waits for its fsynced audit commit before it is answered
+# (the audit log's durability contract).
+audit_scenarios=(
+  "screen@16|--mode screen --inflight 16 --expect-clear"
+  "screen@16+listed0.1%|--mode screen --inflight 16 --listed $listed --listed-share 0.001"
+  "screen@16+listed10%|--mode screen --inflight 16 --listed $listed --listed-share 0.1"
+  "batch1000@4|--mode batch --batch-size 1000 --inflight 4 --expect-clear"
+)
+if [[ $echo_only == 0 && $audit_rounds -gt 0 ]]; then
+  : >"$work/audit.tsv"
+  for round in $(seq "$audit_rounds"); do
+    if ((round % 2)); then modes=(on off); else modes=(off on); fi
+    for mode in "${modes[@]}"; do
+      start_screening "$work/audit-$mode.db" "$work/audit-$mode.log" --audit "$mode"
+      for s in "${audit_scenarios[@]}"; do
+        run_one "audit-$mode" "$screening_target" "${s%%|*}" "${s#*|}" "$work/audit.tsv" "${bearer[@]}"
+      done
+      stop_server
+    done
+  done
+  echo
+  echo "== audit on vs off: median of $audit_rounds alternating rounds (${duration}s + ${warmup}s warmup each)"
+  python3 - "$work/audit.tsv" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("\t")
+    scenario, server = f[1], f[2]
+    calls_s, addr_s, p99 = float(f[10]), float(f[11]), float(f[13])
+    answered, server_cpu = float(f[19]), float(f[21])
+    cpu_us = server_cpu * 1e6 / answered if answered > 0 else float("nan")
+    rows.setdefault((scenario, server), []).append((addr_s, p99, cpu_us))
+def med(values): return statistics.median(values) if values else float("nan")
+print(f"{'scenario':<22}{'metric':<22}{'audit off':>14}{'audit on':>14}{'on/off':>8}  target")
+for scenario in ["screen@16", "screen@16+listed0.1%", "screen@16+listed10%", "batch1000@4"]:
+    off, on = rows.get((scenario, "audit-off"), []), rows.get((scenario, "audit-on"), [])
+    if not off or not on: continue
+    a_off, a_on = med([r[0] for r in off]), med([r[0] for r in on])
+    ratio = a_on / a_off if a_off else float("nan")
+    target, result = "", ""
+    if scenario == "screen@16":
+        target = ">= 0.85 (cost <= 15 %)"
+        result = "PASS" if ratio >= 0.85 else "MISS"
+    print(f"{scenario:<22}{'addresses/s':<22}{a_off:>14.0f}{a_on:>14.0f}{ratio:>8.2f}  {target} {result}")
+    span = lambda rs: f"{min(r[0] for r in rs):.0f}-{max(r[0] for r in rs):.0f}"
+    print(f"{'':<22}{'range addresses/s':<22}{span(off):>14}{span(on):>14}")
+    c_off, c_on = med([r[2] for r in off]), med([r[2] for r in on])
+    print(f"{'':<22}{'server CPU us/address':<22}{c_off:>14.2f}{c_on:>14.2f}{c_on / c_off:>8.2f}")
+    print(f"{'':<22}{'p99 us':<22}{med([r[1] for r in off]):>14.0f}{med([r[1] for r in on]):>14.0f}")
+PY
+fi
 
 # --- in-process benchmarks ---------------------------------------------------
 mapfile -t benches < <(find "$build/bench" -type f -executable -name '*_bench' 2>/dev/null | sort)
