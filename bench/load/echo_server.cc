@@ -62,7 +62,18 @@ void FillBatch(const ScreenBatchRequest& request, ScreenBatchResponse* response)
   response->set_snapshot_id(kSnapshotId);
 }
 
+// A message with `requests` is answered with one item per entry, in order,
+// as the screening server does.
 void FillStream(const ScreenStreamRequest& request, ScreenStreamResponse* response) {
+  if (request.requests_size() > 0) {
+    response->mutable_items()->Reserve(request.requests_size());
+    for (const ScreenRequest& entry : request.requests()) {
+      screening::v1::ScreenStreamItem* item = response->add_items();
+      item->set_reference(entry.reference());
+      FillEcho(entry, item->mutable_result());
+    }
+    return;
+  }
   response->set_reference(request.request().reference());
   FillEcho(request.request(), response->mutable_result());
 }

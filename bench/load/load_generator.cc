@@ -206,12 +206,15 @@ class CqPollers {
 // One ScreenStream call keeping up to `window` messages in flight. Each request
 // carries its sequence number as the reference; the answer's reference finds
 // the send time again, so out-of-order answers are measured correctly too.
+// With `per_message` > 1 each message carries that many addresses in
+// `requests`, entry i of message seq referenced seq * per_message + i; the
+// answer must hold every entry, in order.
 class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStreamResponse> {
  public:
   StreamLoop(ScreeningService::Stub* stub, const std::vector<std::string>* pool, size_t start,
-             size_t window, bool coalesce, Window times, std::latch* done)
-      : pool_(pool), next_(start % pool->size()), window_(window), coalesce_(coalesce),
-        times_(times), done_(done) {
+             size_t window, size_t per_message, bool coalesce, Window times, std::latch* done)
+      : pool_(pool), next_(start % pool->size()), window_(window), per_message_(per_message),
+        coalesce_(coalesce), times_(times), done_(done) {
     size_t ring = 1024;
     while (ring < 4 * window) ring *= 2;
     sent_.resize(ring);
@@ -241,24 +244,10 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
     const Clock::time_point received = Clock::now();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      uint64_t seq = 0;
-      const std::string& ref = response_.reference();
-      const auto [end, ec] = std::from_chars(ref.data(), ref.data() + ref.size(), seq);
-      Sent& slot = sent_[seq % sent_.size()];
-      if (ec != std::errc() || end != ref.data() + ref.size() || !slot.pending || slot.seq != seq) {
-        tally_.Error("stream answer with unknown reference '" + ref + "'");
+      if (per_message_ > 1) {
+        OnMultiAnswerLocked(received);
       } else {
-        slot.pending = false;
-        --in_flight_;
-        ++tally_.all_addresses;
-        if (response_.has_error()) {
-          tally_.Error("item error " + response_.error().code() + " " + response_.error().message());
-        } else if (slot.at >= times_.measure_begin && received <= times_.end) {
-          tally_.Verdict(response_.result().verdict());
-          tally_.ticks.push_back(ToTicks((received - slot.at).count()));
-          ++tally_.calls;
-          ++tally_.addresses;
-        }
+        OnSingleAnswerLocked(received);
       }
       MaybeWriteLocked();
     }
@@ -280,6 +269,82 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
   Tally& tally() { return tally_; }
 
  private:
+  static bool ParseReference(const std::string& ref, uint64_t* value) {
+    const auto [end, ec] = std::from_chars(ref.data(), ref.data() + ref.size(), *value);
+    return ec == std::errc() && end == ref.data() + ref.size();
+  }
+
+  // The slot of message `seq` if it is pending, else null.
+  struct Sent;
+  Sent* PendingSlot(uint64_t seq) {
+    Sent& slot = sent_[seq % sent_.size()];
+    return slot.pending && slot.seq == seq ? &slot : nullptr;
+  }
+
+  void OnSingleAnswerLocked(Clock::time_point received) {
+    uint64_t seq = 0;
+    const std::string& ref = response_.reference();
+    Sent* slot = ParseReference(ref, &seq) ? PendingSlot(seq) : nullptr;
+    if (slot == nullptr) {
+      tally_.Error("stream answer with unknown reference '" + ref + "'");
+      return;
+    }
+    slot->pending = false;
+    --in_flight_;
+    ++tally_.all_addresses;
+    if (response_.has_error()) {
+      tally_.Error("item error " + response_.error().code() + " " + response_.error().message());
+    } else if (slot->at >= times_.measure_begin && received <= times_.end) {
+      tally_.Verdict(response_.result().verdict());
+      tally_.ticks.push_back(ToTicks((received - slot->at).count()));
+      ++tally_.calls;
+      ++tally_.addresses;
+    }
+  }
+
+  void OnMultiAnswerLocked(Clock::time_point received) {
+    if (response_.has_error()) {
+      tally_.Error("message error " + response_.error().code() + " " + response_.error().message());
+      return;
+    }
+    uint64_t first = 0;
+    Sent* slot = response_.items_size() > 0 && ParseReference(response_.items(0).reference(), &first) &&
+                         first % per_message_ == 0
+                     ? PendingSlot(first / per_message_)
+                     : nullptr;
+    if (slot == nullptr) {
+      tally_.Error("stream answer whose first item has an unknown reference");
+      return;
+    }
+    slot->pending = false;
+    --in_flight_;
+    if (static_cast<size_t>(response_.items_size()) != per_message_) {
+      tally_.Error("stream message answered " + std::to_string(response_.items_size()) + " of " +
+                   std::to_string(per_message_) + " entries");
+      return;
+    }
+    tally_.all_addresses += per_message_;
+    const bool measured = slot->at >= times_.measure_begin && received <= times_.end;
+    for (size_t i = 0; i < per_message_; ++i) {
+      const screening::v1::ScreenStreamItem& item = response_.items(static_cast<int>(i));
+      uint64_t ref = 0;
+      if (!ParseReference(item.reference(), &ref) || ref != first + i) {
+        tally_.Error("stream item " + std::to_string(i) + " out of order (reference '" + item.reference() + "')");
+        return;
+      }
+      if (item.has_error()) {
+        tally_.Error("item error " + item.error().code() + " " + item.error().message());
+      } else if (measured) {
+        tally_.Verdict(item.result().verdict());
+      }
+    }
+    if (measured) {
+      tally_.ticks.push_back(ToTicks((received - slot->at).count()));
+      ++tally_.calls;
+      tally_.addresses += per_message_;
+    }
+  }
+
   struct Sent {
     uint64_t seq = 0;
     Clock::time_point at;
@@ -304,9 +369,19 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
       return;
     }
     slot = Sent{seq, now, true};
-    request_.mutable_request()->set_address((*pool_)[next_]);
-    request_.mutable_request()->set_reference(std::to_string(seq));
-    next_ = (next_ + 1) % pool_->size();
+    if (per_message_ > 1) {
+      while (static_cast<size_t>(request_.requests_size()) < per_message_) request_.add_requests();
+      for (size_t i = 0; i < per_message_; ++i) {
+        ScreenRequest* entry = request_.mutable_requests(static_cast<int>(i));
+        entry->set_address((*pool_)[next_]);
+        entry->set_reference(std::to_string(seq * per_message_ + i));
+        next_ = (next_ + 1) % pool_->size();
+      }
+    } else {
+      request_.mutable_request()->set_address((*pool_)[next_]);
+      request_.mutable_request()->set_reference(std::to_string(seq));
+      next_ = (next_ + 1) % pool_->size();
+    }
     ++in_flight_;
     writing_ = true;
     // With coalescing, only the write that fills the window must go out at once:
@@ -319,6 +394,7 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
   const std::vector<std::string>* pool_;
   size_t next_;
   size_t window_;
+  size_t per_message_;
   bool coalesce_;
   Window times_;
   std::latch* done_;
@@ -344,6 +420,7 @@ struct Options {
   double duration = 5;
   double warmup = 1;
   int batch_size = 1000;
+  int stream_batch = 1;
   std::string addresses_file;
   std::string listed_file;
   double listed_share = 0;
@@ -402,6 +479,7 @@ std::string ScenarioName(const Options& options, int inflight) {
   if (!options.scenario.empty()) return options.scenario;
   std::string name = options.mode;
   if (options.mode == "batch") name += std::to_string(options.batch_size);
+  if (options.mode == "stream" && options.stream_batch > 1) name += "x" + std::to_string(options.stream_batch);
   name += "@" + std::to_string(inflight);
   if (options.listed_share > 0) {
     name += "+listed" + std::to_string(static_cast<int>(options.listed_share * 100 + 0.5)) + "%";
@@ -484,7 +562,8 @@ bool RunScenario(const Options& options, int inflight, const std::vector<std::st
       const size_t share = inflight / channel_count + (i < inflight % channel_count ? 1 : 0);
       streams.push_back(std::make_unique<StreamLoop>(stubs[i].get(), &pool,
                                                      i * (pool.size() / channel_count), share,
-                                                     options.coalesce, window, &done));
+                                                     options.stream_batch, options.coalesce, window,
+                                                     &done));
     }
     done.wait();
     for (auto& s : streams) tallies.push_back(&s->tally());
@@ -543,6 +622,9 @@ int Run(int argc, char** argv) {
   app.add_option("--warmup", o.warmup, "unmeasured seconds before each scenario")
       ->check(CLI::Range(0.0, 60.0));
   app.add_option("--batch-size", o.batch_size, "addresses per ScreenBatch call")
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--stream-batch", o.stream_batch,
+                 "stream: addresses per message (> 1: sent in ScreenStreamRequest.requests)")
       ->check(CLI::Range(1, 10000));
   app.add_option("--addresses", o.addresses_file,
                  "file of addresses (one per line or first CSV field) instead of generated ones");

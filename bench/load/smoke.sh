@@ -31,4 +31,5 @@ fi
 "$load" --target "$target" --server echo --mode screen --client-api cq --inflight 8 --duration 0.3 --warmup 0.1 --pool 2000 --expect-clear
 "$load" --target "$target" --server echo --mode batch --inflight 2 --batch-size 1000 --duration 0.3 --warmup 0.1 --pool 4000 --expect-clear
 "$load" --target "$target" --server echo --mode stream --inflight 64 --channels 2 --duration 0.3 --warmup 0.1 --pool 2000 --expect-clear
+"$load" --target "$target" --server echo --mode stream --stream-batch 100 --inflight 4 --channels 2 --duration 0.3 --warmup 0.1 --pool 2000 --expect-clear
 echo "smoke: ok"
