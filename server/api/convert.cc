@@ -1,6 +1,11 @@
 #include "api/convert.h"
 
+#include <google/protobuf/descriptor.h>
+
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace screening::api {
 
@@ -60,6 +65,135 @@ void FillScreenResponse(const screening::Screened& screened, const screening::Sc
   response->set_stale(screened.stale);
   response->set_reference(request.reference());
   response->set_address(request.address());
+}
+
+namespace {
+
+// Protobuf wire format: a varint is 7 bits per byte, low bits first.
+void AppendVarint(uint64_t value, std::string* out) {
+  char bytes[10];
+  size_t n = 0;
+  while (value >= 0x80) {
+    bytes[n++] = static_cast<char>((value & 0x7F) | 0x80);
+    value >>= 7;
+  }
+  bytes[n++] = static_cast<char>(value);
+  out->append(bytes, n);
+}
+
+constexpr uint32_t kVarintType = 0;
+constexpr uint32_t kLengthDelimitedType = 2;
+
+void AppendTag(uint32_t field, uint32_t wire_type, std::string* out) { AppendVarint((field << 3) | wire_type, out); }
+
+void AppendBytes(uint32_t field, std::string_view bytes, std::string* out) {
+  AppendTag(field, kLengthDelimitedType, out);
+  AppendVarint(bytes.size(), out);
+  out->append(bytes.data(), bytes.size());
+}
+
+// A proto3 singular string: omitted when empty.
+void AppendString(uint32_t field, std::string_view text, std::string* out) {
+  if (!text.empty()) AppendBytes(field, text, out);
+}
+
+// ScreenResponse field numbers (screening.proto).
+enum ScreenResponseField : uint32_t {
+  kVerdict = 1,
+  kMatches = 2,
+  kNormalizedAddress = 3,
+  kChain = 4,
+  kCandidateChains = 5,
+  kReason = 6,
+  kSnapshotId = 7,
+  kSnapshotPublished = 8,
+  kStale = 9,
+  kReference = 10,
+  kAddress = 11,
+};
+constexpr uint32_t kBatchResults = 1;
+constexpr uint32_t kBatchSnapshotId = 2;
+
+// The fields of `message` by number, name and type, for the schema check.
+bool HasExactly(const google::protobuf::Descriptor* message,
+                const std::vector<std::pair<int, google::protobuf::FieldDescriptor::Type>>& fields) {
+  if (message->field_count() != static_cast<int>(fields.size())) return false;
+  for (const auto& [number, type] : fields) {
+    const google::protobuf::FieldDescriptor* field = message->FindFieldByNumber(number);
+    if (field == nullptr || field->type() != type) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void AppendScreenResponse(const screening::Screened& screened, const screening::ScreeningResult& result,
+                          const v1::ScreenRequest& request, std::string* out) {
+  const v1::Verdict verdict = ToProtoVerdict(result.verdict);
+  if (verdict != 0) {
+    AppendTag(kVerdict, kVarintType, out);
+    AppendVarint(static_cast<uint64_t>(verdict), out);
+  }
+  if (!result.matches.empty()) {
+    // Matches are rare (MATCH answers only): protobuf encodes each one.
+    v1::Match match;
+    std::string bytes;
+    for (const store::StoredListing& listing : result.matches) {
+      match.Clear();
+      FillMatch(listing, &match);
+      bytes.clear();
+      match.SerializeToString(&bytes);
+      AppendBytes(kMatches, bytes, out);
+    }
+  }
+  AppendString(kNormalizedAddress, result.normalized_address, out);
+  AppendString(kChain, result.chain, out);
+  for (const std::string& chain : result.candidate_chains) AppendBytes(kCandidateChains, chain, out);
+  AppendString(kReason, result.reason, out);
+  const store::SnapshotInfo& info = screened.snapshot->info;
+  AppendString(kSnapshotId, info.id, out);
+  AppendString(kSnapshotPublished, info.published, out);
+  if (screened.stale) {
+    AppendTag(kStale, kVarintType, out);
+    AppendVarint(1, out);
+  }
+  AppendString(kReference, request.reference(), out);
+  AppendString(kAddress, request.address(), out);
+}
+
+void AppendScreenBatchResponse(const screening::Screened& screened,
+                               const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& requests,
+                               std::string* out) {
+  // Each result is written once to a scratch buffer to learn its length,
+  // which precedes it on the wire.
+  thread_local std::string body;
+  for (int i = 0; i < requests.size(); ++i) {
+    body.clear();
+    AppendScreenResponse(screened, screened.results[i], requests.Get(i), &body);
+    AppendBytes(kBatchResults, body, out);
+  }
+  if (body.capacity() > (64 << 10)) std::string().swap(body);
+  AppendString(kBatchSnapshotId, screened.snapshot->info.id, out);
+}
+
+bool WireEncodersMatchSchema() {
+  using Type = google::protobuf::FieldDescriptor;
+  static const bool matches =
+      HasExactly(v1::ScreenResponse::descriptor(),
+                 {{kVerdict, Type::TYPE_ENUM},
+                  {kMatches, Type::TYPE_MESSAGE},
+                  {kNormalizedAddress, Type::TYPE_STRING},
+                  {kChain, Type::TYPE_STRING},
+                  {kCandidateChains, Type::TYPE_STRING},
+                  {kReason, Type::TYPE_STRING},
+                  {kSnapshotId, Type::TYPE_STRING},
+                  {kSnapshotPublished, Type::TYPE_STRING},
+                  {kStale, Type::TYPE_BOOL},
+                  {kReference, Type::TYPE_STRING},
+                  {kAddress, Type::TYPE_STRING}}) &&
+      HasExactly(v1::ScreenBatchResponse::descriptor(),
+                 {{kBatchResults, Type::TYPE_MESSAGE}, {kBatchSnapshotId, Type::TYPE_STRING}});
+  return matches;
 }
 
 }  // namespace screening::api

@@ -5,6 +5,8 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "screening/screener.h"
 #include "screening/v1/screening.pb.h"
@@ -21,6 +23,25 @@ void FillListing(const store::StoredListing& listing, v1::Listing* out);
 // One result, answered by `screened.snapshot`.
 void FillScreenResponse(const screening::Screened& screened, const screening::ScreeningResult& result,
                         const v1::ScreenRequest& request, v1::ScreenResponse* response);
+
+// Wire encoders for the hot answers: they append the protobuf encoding of the
+// message FillScreenResponse would build, byte for byte what protobuf's own
+// serializer writes (fields in number order, proto3 defaults omitted), without
+// building the message: no per-field allocation, no ByteSizeLong pass.
+//
+// Appends one ScreenResponse (without its outer tag and length).
+void AppendScreenResponse(const screening::Screened& screened, const screening::ScreeningResult& result,
+                          const v1::ScreenRequest& request, std::string* out);
+// Appends a ScreenBatchResponse: one result per entry of `requests` (result i
+// answers requests[i]) and the snapshot id.
+void AppendScreenBatchResponse(const screening::Screened& screened,
+                               const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& requests,
+                               std::string* out);
+// True when ScreenResponse and ScreenBatchResponse have exactly the fields the
+// encoders above write. A schema change that adds a field makes this false,
+// and callers must then build the messages instead (else the field would be
+// silently missing from answers).
+bool WireEncodersMatchSchema();
 
 v1::Verdict ToProtoVerdict(screening::Verdict verdict);
 v1::ListKind ToProtoKind(model::ListKind kind);
