@@ -207,8 +207,9 @@ class CqPollers {
 // carries its sequence number as the reference; the answer's reference finds
 // the send time again, so out-of-order answers are measured correctly too.
 // With `per_message` > 1 each message carries that many addresses in
-// `requests`, entry i of message seq referenced seq * per_message + i; the
-// answer must hold every entry, in order.
+// `requests`, taken from a ring of prebuilt messages (as batch mode does);
+// entry 0 is referenced by the message's sequence number and entry i > 0 by
+// "i", and the answer must hold every entry, in order.
 class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStreamResponse> {
  public:
   StreamLoop(ScreeningService::Stub* stub, const std::vector<std::string>* pool, size_t start,
@@ -218,6 +219,19 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
     size_t ring = 1024;
     while (ring < 4 * window) ring *= 2;
     sent_.resize(ring);
+    if (per_message_ > 1) {
+      for (size_t i = 0; i < per_message_; ++i) entry_refs_.push_back(i == 0 ? "" : std::to_string(i));
+      const size_t count = std::max<size_t>(1, std::min<size_t>(64, pool->size() / per_message_));
+      messages_.resize(count);
+      for (ScreenStreamRequest& message : messages_) {
+        for (size_t i = 0; i < per_message_; ++i) {
+          ScreenRequest* entry = message.add_requests();
+          entry->set_address((*pool_)[next_]);
+          entry->set_reference(entry_refs_[i]);
+          next_ = (next_ + 1) % pool_->size();
+        }
+      }
+    }
     context_.set_deadline(Deadline(times_));
     Authorize(times_, &context_);
     stub->async()->ScreenStream(&context_, this);
@@ -307,10 +321,9 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
       tally_.Error("message error " + response_.error().code() + " " + response_.error().message());
       return;
     }
-    uint64_t first = 0;
-    Sent* slot = response_.items_size() > 0 && ParseReference(response_.items(0).reference(), &first) &&
-                         first % per_message_ == 0
-                     ? PendingSlot(first / per_message_)
+    uint64_t seq = 0;
+    Sent* slot = response_.items_size() > 0 && ParseReference(response_.items(0).reference(), &seq)
+                     ? PendingSlot(seq)
                      : nullptr;
     if (slot == nullptr) {
       tally_.Error("stream answer whose first item has an unknown reference");
@@ -327,8 +340,7 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
     const bool measured = slot->at >= times_.measure_begin && received <= times_.end;
     for (size_t i = 0; i < per_message_; ++i) {
       const screening::v1::ScreenStreamItem& item = response_.items(static_cast<int>(i));
-      uint64_t ref = 0;
-      if (!ParseReference(item.reference(), &ref) || ref != first + i) {
+      if (i > 0 && item.reference() != entry_refs_[i]) {
         tally_.Error("stream item " + std::to_string(i) + " out of order (reference '" + item.reference() + "')");
         return;
       }
@@ -369,14 +381,12 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
       return;
     }
     slot = Sent{seq, now, true};
+    ScreenStreamRequest* message = &request_;
     if (per_message_ > 1) {
-      while (static_cast<size_t>(request_.requests_size()) < per_message_) request_.add_requests();
-      for (size_t i = 0; i < per_message_; ++i) {
-        ScreenRequest* entry = request_.mutable_requests(static_cast<int>(i));
-        entry->set_address((*pool_)[next_]);
-        entry->set_reference(std::to_string(seq * per_message_ + i));
-        next_ = (next_ + 1) % pool_->size();
-      }
+      // StartWrite serializes at once, so the ring's message may be changed
+      // again for its next use.
+      message = &messages_[seq % messages_.size()];
+      message->mutable_requests(0)->set_reference(std::to_string(seq));
     } else {
       request_.mutable_request()->set_address((*pool_)[next_]);
       request_.mutable_request()->set_reference(std::to_string(seq));
@@ -388,7 +398,7 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
     // another write follows every hinted one.
     grpc::WriteOptions options;
     if (coalesce_ && in_flight_ < window_) options.set_buffer_hint();
-    StartWrite(&request_, options);
+    StartWrite(message, options);
   }
 
   const std::vector<std::string>* pool_;
@@ -400,6 +410,8 @@ class StreamLoop : public grpc::ClientBidiReactor<ScreenStreamRequest, ScreenStr
   std::latch* done_;
   grpc::ClientContext context_;
   ScreenStreamRequest request_;
+  std::vector<ScreenStreamRequest> messages_;  // per_message_ > 1: the ring
+  std::vector<std::string> entry_refs_;        // per_message_ > 1: "", "1", "2", ...
   ScreenStreamResponse response_;
   std::mutex mu_;
   std::vector<Sent> sent_;

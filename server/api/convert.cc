@@ -113,6 +113,9 @@ enum ScreenResponseField : uint32_t {
 };
 constexpr uint32_t kBatchResults = 1;
 constexpr uint32_t kBatchSnapshotId = 2;
+constexpr uint32_t kStreamItems = 4;    // ScreenStreamResponse.items
+constexpr uint32_t kItemReference = 1;  // ScreenStreamItem.reference
+constexpr uint32_t kItemResult = 2;     // ScreenStreamItem.result
 
 // The fields of `message` by number, name and type, for the schema check.
 bool HasExactly(const google::protobuf::Descriptor* message,
@@ -176,6 +179,26 @@ void AppendScreenBatchResponse(const screening::Screened& screened,
   AppendString(kBatchSnapshotId, screened.snapshot->info.id, out);
 }
 
+void AppendScreenStreamItem(const screening::Screened& screened, const screening::ScreeningResult& result,
+                            const v1::ScreenRequest& entry, std::string* out) {
+  // Lengths precede bodies: the result, then the item, go through scratch buffers.
+  thread_local std::string result_body;
+  thread_local std::string item_body;
+  result_body.clear();
+  AppendScreenResponse(screened, result, entry, &result_body);
+  item_body.clear();
+  AppendString(kItemReference, entry.reference(), &item_body);
+  AppendBytes(kItemResult, result_body, &item_body);  // a oneof member: present even if empty
+  AppendBytes(kStreamItems, item_body, out);
+}
+
+void AppendScreenStreamItemError(const v1::ScreenRequest& entry, const v1::ItemError& error, std::string* out) {
+  v1::ScreenStreamItem item;
+  item.set_reference(entry.reference());
+  *item.mutable_error() = error;
+  AppendBytes(kStreamItems, item.SerializeAsString(), out);
+}
+
 bool WireEncodersMatchSchema() {
   using Type = google::protobuf::FieldDescriptor;
   static const bool matches =
@@ -192,7 +215,12 @@ bool WireEncodersMatchSchema() {
                   {kReference, Type::TYPE_STRING},
                   {kAddress, Type::TYPE_STRING}}) &&
       HasExactly(v1::ScreenBatchResponse::descriptor(),
-                 {{kBatchResults, Type::TYPE_MESSAGE}, {kBatchSnapshotId, Type::TYPE_STRING}});
+                 {{kBatchResults, Type::TYPE_MESSAGE}, {kBatchSnapshotId, Type::TYPE_STRING}}) &&
+      HasExactly(v1::ScreenStreamResponse::descriptor(),
+                 {{1, Type::TYPE_STRING}, {2, Type::TYPE_MESSAGE}, {3, Type::TYPE_MESSAGE},
+                  {kStreamItems, Type::TYPE_MESSAGE}}) &&
+      HasExactly(v1::ScreenStreamItem::descriptor(),
+                 {{kItemReference, Type::TYPE_STRING}, {kItemResult, Type::TYPE_MESSAGE}, {3, Type::TYPE_MESSAGE}});
   return matches;
 }
 

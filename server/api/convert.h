@@ -37,7 +37,13 @@ void AppendScreenResponse(const screening::Screened& screened, const screening::
 void AppendScreenBatchResponse(const screening::Screened& screened,
                                const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& requests,
                                std::string* out);
-// True when ScreenResponse and ScreenBatchResponse have exactly the fields the
+// Appends one entry of ScreenStreamResponse.items (field tag and length
+// included): the entry's reference and its result, or its error.
+void AppendScreenStreamItem(const screening::Screened& screened, const screening::ScreeningResult& result,
+                            const v1::ScreenRequest& entry, std::string* out);
+void AppendScreenStreamItemError(const v1::ScreenRequest& entry, const v1::ItemError& error, std::string* out);
+// True when ScreenResponse, ScreenBatchResponse, ScreenStreamResponse and
+// ScreenStreamItem have exactly the fields the
 // encoders above write. A schema change that adds a field makes this false,
 // and callers must then build the messages instead (else the field would be
 // silently missing from answers).
