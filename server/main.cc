@@ -236,10 +236,9 @@ int Serve(const Flags& flags, bool import_only) {
     spdlog::warn("the audit log is OFF (--audit off): screenings are not recorded");
   }
 
-  // Declared before the server: destroyed (drained) only after it stopped.
-  api::AuditOffload audit_offload;
+  // audit_log (declared above) outlives the server: the audit writer finishes
+  // calls with a MATCH once durable, up to the end of the server's Shutdown.
   api::ServiceDeps deps;
-  deps.audit_offload = &audit_offload;
   deps.screener = &screener;
   deps.store = db;
   deps.gate = gate;

@@ -1,7 +1,12 @@
 #include "api/screening_service.h"
 
 #include <google/protobuf/arena.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/message_allocator.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/proto_buffer_writer.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <spdlog/spdlog.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -146,7 +151,17 @@ ScreeningServiceImpl::ScreeningServiceImpl(ServiceDeps deps) : deps_(std::move(d
   batch_allocator_ =
       std::make_unique<PooledArenaAllocator<v1::ScreenBatchRequest, v1::ScreenBatchResponse>>(1024 * 1024);
   SetMessageAllocatorFor_Screen(screen_allocator_.get());
-  SetMessageAllocatorFor_ScreenBatch(batch_allocator_.get());
+  // ScreenBatch is a raw method: it takes holders from batch_allocator_ itself.
+  if (const int methods = v1::ScreenRequest::descriptor()->file()->FindServiceByName("ScreeningService")->method_count();
+      methods != 6) {
+    spdlog::error("screening.v1.ScreeningService has {} methods but ScreeningServiceBase serves 6: add the new "
+                  "ones to its chain (screening_service.h)",
+                  methods);
+  }
+  wire_encoder_ = WireEncodersMatchSchema();
+  if (!wire_encoder_) {
+    spdlog::warn("ScreenResponse has fields the wire encoder does not know: ScreenBatch builds messages instead");
+  }
   unsigned char random[6];
   RAND_bytes(random, sizeof(random));
   request_id_prefix_ = absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(random), 6));
@@ -156,13 +171,39 @@ std::string ScreeningServiceImpl::NextRequestId() {
   return absl::StrCat(request_id_prefix_, "-", request_counter_.fetch_add(1, std::memory_order_relaxed));
 }
 
-grpc::Status ScreeningServiceImpl::Audit(const Caller& caller, const screening::Screened& screened,
-                                         const std::function<const v1::ScreenRequest&(size_t)>& request_at,
-                                         const std::string& request_id, std::span<const int> positions) {
-  if (deps_.audit == nullptr) return grpc::Status::OK;
-  // A batch is recorded in one call to the sink (one lock and one writer
-  // wakeup in the audit log instead of one per address). The vector is
-  // reused per thread: large allocations make glibc consolidate its heap.
+namespace {
+
+grpc::Status NotRecorded(const absl::Status& recorded) {
+  if (recorded.ok()) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      absl::StrCat("the decision could not be recorded in the audit log: ", recorded.message()));
+}
+
+void FillBatchResponse(const screening::Screened& screened, const v1::ScreenBatchRequest& request,
+                       v1::ScreenBatchResponse* response) {
+  const int size = request.requests_size();
+  response->mutable_results()->Reserve(size);
+  for (int i = 0; i < size; ++i) {
+    FillScreenResponse(screened, screened.results[i], request.requests(i), response->add_results());
+  }
+  response->set_snapshot_id(screened.snapshot->info.id);
+}
+
+// The entries vector is reused per thread: large allocations make glibc
+// consolidate its heap. Keeps at most ~250 KiB per thread.
+void ReleaseEntries(std::vector<AuditEntry>& entries) {
+  entries.clear();
+  if (entries.capacity() > 1024) std::vector<AuditEntry>().swap(entries);
+}
+
+}  // namespace
+
+std::vector<AuditEntry>& ScreeningServiceImpl::AuditEntries(
+    const Caller& caller, const screening::Screened& screened,
+    const std::function<const v1::ScreenRequest&(size_t)>& request_at, const std::string& request_id,
+    std::span<const int> positions) {
+  // A call is recorded in one call to the sink (one lock and one writer
+  // wakeup in the audit log instead of one per address).
   thread_local std::vector<AuditEntry> entries;
   entries.clear();
   entries.reserve(screened.results.size());
@@ -183,15 +224,27 @@ grpc::Status ScreeningServiceImpl::Audit(const Caller& caller, const screening::
     for (const store::StoredListing& match : result.matches) entry.matched_listing_ids.push_back(match.listing_id);
     entry.snapshot_id = screened.snapshot->info.id;
   }
+  return entries;
+}
+
+grpc::Status ScreeningServiceImpl::Audit(const Caller& caller, const screening::Screened& screened,
+                                         const std::function<const v1::ScreenRequest&(size_t)>& request_at,
+                                         const std::string& request_id, std::span<const int> positions) {
+  if (deps_.audit == nullptr) return grpc::Status::OK;
+  std::vector<AuditEntry>& entries = AuditEntries(caller, screened, request_at, request_id, positions);
   absl::Status recorded = entries.size() == 1 ? deps_.audit->Record(std::move(entries.front()))
                                               : deps_.audit->RecordBatch(std::move(entries));
-  entries.clear();
-  if (entries.capacity() > 1024) std::vector<AuditEntry>().swap(entries);  // keep at most ~250 KiB per thread
-  if (!recorded.ok()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        absl::StrCat("the decision could not be recorded in the audit log: ", recorded.message()));
-  }
-  return grpc::Status::OK;
+  ReleaseEntries(entries);
+  return NotRecorded(recorded);
+}
+
+grpc::ServerUnaryReactor* ScreeningServiceImpl::RecordThenFinish(grpc::ServerUnaryReactor* reactor,
+                                                                 std::vector<AuditEntry>& entries) {
+  // The callback may run on the audit writer's thread: it only finishes.
+  deps_.audit->RecordBatchAsync(std::move(entries),
+                                [reactor](absl::Status recorded) { reactor->Finish(NotRecorded(recorded)); });
+  ReleaseEntries(entries);
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* ScreeningServiceImpl::Screen(grpc::CallbackServerContext* context,
@@ -205,17 +258,13 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::Screen(grpc::CallbackServerConte
   screening::ScreeningQuery query{request->address(), request->chain()};
   absl::StatusOr<screening::Screened> screened = deps_.screener->Screen(query);
   if (!screened.ok()) return Done(context, ToGrpcStatus(screened.status()));
-  if (deps_.audit != nullptr && deps_.audit_offload != nullptr && HasMatch(*screened)) {
-    // A MATCH waits for its durable record: off the callback thread.
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    auto shared = std::make_shared<screening::Screened>(std::move(*screened));
-    deps_.audit_offload->Run([this, reactor, caller, shared, request, response, id = NextRequestId()] {
-      grpc::Status audited =
-          Audit(caller, *shared, [&](size_t) -> const v1::ScreenRequest& { return *request; }, id);
-      if (audited.ok()) FillScreenResponse(*shared, shared->results.front(), *request, response);
-      reactor->Finish(audited);
-    });
-    return reactor;
+  if (deps_.audit != nullptr && HasMatch(*screened)) {
+    // A MATCH is answered once its record is durable; no thread waits for it.
+    FillScreenResponse(*screened, screened->results.front(), *request, response);
+    return RecordThenFinish(context->DefaultReactor(),
+                            AuditEntries(caller, *screened,
+                                         [&](size_t) -> const v1::ScreenRequest& { return *request; },
+                                         NextRequestId(), {}));
   }
   grpc::Status audited = Audit(
       caller, *screened, [&](size_t) -> const v1::ScreenRequest& { return *request; }, NextRequestId());
@@ -224,12 +273,37 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::Screen(grpc::CallbackServerConte
   return Done(context, grpc::Status::OK);
 }
 
+namespace {
+
+// Hands `bytes` to gRPC without a copy: the slice frees the string.
+grpc::ByteBuffer ToByteBuffer(std::string bytes) {
+  auto* owned = new std::string(std::move(bytes));
+  grpc::Slice slice(owned->data(), owned->size(), [](void* string) { delete static_cast<std::string*>(string); },
+                    owned);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* ScreeningServiceImpl::ScreenBatch(grpc::CallbackServerContext* context,
-                                                            const v1::ScreenBatchRequest* request,
-                                                            v1::ScreenBatchResponse* response) {
+                                                            const grpc::ByteBuffer* request_bytes,
+                                                            grpc::ByteBuffer* response_bytes) {
   Caller caller;
   if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kScreen, &caller); !admitted.ok()) {
     return Done(context, admitted);
+  }
+  // The request (and, without the wire encoder, the response) live on a
+  // pooled arena until the answer is encoded.
+  using Holder = grpc::MessageHolder<v1::ScreenBatchRequest, v1::ScreenBatchResponse>;
+  auto release = [](Holder* h) { h->Release(); };
+  std::unique_ptr<Holder, decltype(release)> holder(batch_allocator_->AllocateMessages(), release);
+  const v1::ScreenBatchRequest* request = holder->request();
+  {
+    grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(request_bytes));
+    if (!holder->request()->ParseFromZeroCopyStream(&reader)) {
+      return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                        "the request is not a valid screening.v1.ScreenBatchRequest"));
+    }
   }
   const int size = request->requests_size();
   if (size == 0) {
@@ -240,38 +314,50 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::ScreenBatch(grpc::CallbackServer
                                       absl::StrCat("the batch has ", size, " addresses; the limit is ",
                                                    kMaxBatchSize)));
   }
-  std::vector<screening::ScreeningQuery> queries;
-  queries.reserve(size);
   for (int i = 0; i < size; ++i) {
     if (grpc::Status checked = CheckReference(request->requests(i)); !checked.ok()) {
       return Done(context, grpc::Status(checked.error_code(), absl::StrCat("request ", i, ": ", checked.error_message())));
     }
   }
+  thread_local std::vector<screening::ScreeningQuery> queries;
+  queries.clear();
+  queries.reserve(size);
   for (const v1::ScreenRequest& item : request->requests()) queries.push_back({item.address(), item.chain()});
   absl::StatusOr<screening::Screened> screened = deps_.screener->ScreenAll(queries);
+  queries.clear();
   if (!screened.ok()) return Done(context, ToGrpcStatus(screened.status()));
-  auto answer = [this, caller, request, response, size](const screening::Screened& done,
-                                                        const std::string& id) -> grpc::Status {
-    grpc::Status audited = Audit(
-        caller, done, [&](size_t i) -> const v1::ScreenRequest& { return request->requests(static_cast<int>(i)); },
-        id);
-    if (!audited.ok()) return audited;
-    response->mutable_results()->Reserve(size);
-    for (int i = 0; i < size; ++i) {
-      FillScreenResponse(done, done.results[i], request->requests(i), response->add_results());
-    }
-    response->set_snapshot_id(done.snapshot->info.id);
-    return grpc::Status::OK;
-  };
-  if (deps_.audit != nullptr && deps_.audit_offload != nullptr && HasMatch(*screened)) {
-    // A MATCH waits for its durable record: off the callback thread.
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    auto shared = std::make_shared<screening::Screened>(std::move(*screened));
-    deps_.audit_offload->Run(
-        [reactor, shared, answer, id = NextRequestId()] { reactor->Finish(answer(*shared, id)); });
-    return reactor;
+  // The answer is encoded first; it is sent only once the decisions are recorded.
+  if (grpc::Status encoded = EncodeBatchAnswer(*screened, *holder, response_bytes); !encoded.ok()) {
+    return Done(context, encoded);
   }
-  return Done(context, answer(*screened, NextRequestId()));
+  auto request_at = [&](size_t i) -> const v1::ScreenRequest& { return request->requests(static_cast<int>(i)); };
+  if (deps_.audit != nullptr && HasMatch(*screened)) {
+    // A MATCH is answered once its record is durable; no thread waits for it.
+    return RecordThenFinish(context->DefaultReactor(),
+                            AuditEntries(caller, *screened, request_at, NextRequestId(), {}));
+  }
+  return Done(context, Audit(caller, *screened, request_at, NextRequestId()));
+}
+
+grpc::Status ScreeningServiceImpl::EncodeBatchAnswer(
+    const screening::Screened& screened,
+    grpc::MessageHolder<v1::ScreenBatchRequest, v1::ScreenBatchResponse>& holder, grpc::ByteBuffer* out) {
+  const v1::ScreenBatchRequest& request = *holder.request();
+  if (wire_encoder_) {
+    std::string bytes;
+    bytes.reserve(static_cast<size_t>(request.requests_size()) * 384 + 128);
+    AppendScreenBatchResponse(screened, request.requests(), &bytes);
+    *out = ToByteBuffer(std::move(bytes));
+    return grpc::Status::OK;
+  }
+  v1::ScreenBatchResponse* response = holder.response();
+  response->mutable_results()->Reserve(request.requests_size());
+  for (int i = 0; i < request.requests_size(); ++i) {
+    FillScreenResponse(screened, screened.results[i], request.requests(i), response->add_results());
+  }
+  response->set_snapshot_id(screened.snapshot->info.id);
+  bool own_buffer = false;
+  return grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::ScreenBatchResponse>(*response, out, &own_buffer);
 }
 
 namespace {
@@ -305,7 +391,7 @@ bool EndsStream(const grpc::Status& status) { return status.error_code() == grpc
 
 grpc::Status ScreeningServiceImpl::AnswerStreamMessage(const Caller& caller, uint64_t message_index,
                                                        const v1::ScreenStreamRequest& message,
-                                                       v1::ScreenStreamResponse* response) {
+                                                       v1::ScreenStreamResponse* response, std::string* wire) {
   if (message.requests_size() > 0) {
     if (message.has_request()) {
       SetItemError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -314,7 +400,7 @@ grpc::Status ScreeningServiceImpl::AnswerStreamMessage(const Caller& caller, uin
                    response->mutable_error());
       return grpc::Status::OK;
     }
-    return AnswerStreamEntries(caller, message_index, message.requests(), response);
+    return AnswerStreamEntries(caller, message_index, message.requests(), response, wire);
   }
   // One address (a message with neither field is one empty address, as before).
   const v1::ScreenRequest& request = message.request();
@@ -343,7 +429,8 @@ grpc::Status ScreeningServiceImpl::AnswerStreamMessage(const Caller& caller, uin
 
 grpc::Status ScreeningServiceImpl::AnswerStreamEntries(
     const Caller& caller, uint64_t message_index,
-    const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& entries, v1::ScreenStreamResponse* response) {
+    const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& entries, v1::ScreenStreamResponse* response,
+    std::string* wire) {
   const int size = entries.size();
   if (size > kMaxBatchSize) {
     SetItemError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -352,66 +439,89 @@ grpc::Status ScreeningServiceImpl::AnswerStreamEntries(
                  response->mutable_error());
     return grpc::Status::OK;
   }
-  // Entries with an input error are answered on their own; `positions` are
-  // the others, screened together.
+  // Entries with an input error are answered on their own (`refused`, in
+  // order); `positions` are the others, screened together.
   thread_local std::vector<int> positions;
+  thread_local std::vector<std::pair<int, grpc::Status>> refused;
   thread_local std::vector<screening::ScreeningQuery> queries;
   positions.clear();
+  refused.clear();
   queries.clear();
-  google::protobuf::RepeatedPtrField<v1::ScreenStreamItem>* items = response->mutable_items();
-  items->Reserve(size);
   for (int i = 0; i < size; ++i) {
     const v1::ScreenRequest& entry = entries.Get(i);
-    v1::ScreenStreamItem* item = items->Add();
-    item->set_reference(entry.reference());
     grpc::Status checked = CheckReference(entry);
     if (checked.ok()) checked = ToGrpcStatus(screening::Screener::CheckInput(entry.address()));
     if (!checked.ok()) {
-      SetItemError(checked, item->mutable_error());
+      refused.emplace_back(i, std::move(checked));
       continue;
     }
     positions.push_back(i);
     queries.push_back({entry.address(), entry.chain()});
   }
-  if (queries.empty()) return grpc::Status::OK;
-  absl::StatusOr<screening::Screened> screened = deps_.screener->ScreenAll(queries);
-  if (!screened.ok()) {
-    grpc::Status status = ToGrpcStatus(screened.status());
-    if (EndsStream(status)) return status;
-    // Not expected once every entry passed the input checks: refuse the message whole.
-    items->Clear();
-    SetItemError(status, response->mutable_error());
-    return grpc::Status::OK;
+  std::optional<screening::Screened> screened;
+  if (!queries.empty()) {
+    absl::StatusOr<screening::Screened> all = deps_.screener->ScreenAll(queries);
+    queries.clear();
+    if (!all.ok()) {
+      grpc::Status status = ToGrpcStatus(all.status());
+      if (EndsStream(status)) return status;
+      // Not expected once every entry passed the input checks: refuse the message whole.
+      SetItemError(status, response->mutable_error());
+      return grpc::Status::OK;
+    }
+    screened = std::move(*all);
+    std::span<const int> screened_positions(positions);
+    if (grpc::Status audited = Audit(
+            caller, *screened,
+            [&](size_t k) -> const v1::ScreenRequest& { return entries.Get(screened_positions[k]); },
+            NextRequestId(), screened_positions);
+        !audited.ok()) {
+      return audited;
+    }
   }
-  std::span<const int> screened_positions(positions);
-  if (grpc::Status audited = Audit(
-          caller, *screened,
-          [&](size_t k) -> const v1::ScreenRequest& { return entries.Get(screened_positions[k]); },
-          NextRequestId(), screened_positions);
-      !audited.ok()) {
-    return audited;
+  // Every entry in order: its result, or why it was refused.
+  size_t next_result = 0;
+  size_t next_refused = 0;
+  if (wire_encoder_) wire->reserve(static_cast<size_t>(size) * 400);
+  if (!wire_encoder_) response->mutable_items()->Reserve(size);
+  v1::ItemError error;
+  for (int i = 0; i < size; ++i) {
+    const v1::ScreenRequest& entry = entries.Get(i);
+    const bool is_refused = next_refused < refused.size() && refused[next_refused].first == i;
+    if (wire_encoder_) {
+      if (is_refused) {
+        error.Clear();
+        SetItemError(refused[next_refused++].second, &error);
+        AppendScreenStreamItemError(entry, error, wire);
+      } else {
+        AppendScreenStreamItem(*screened, screened->results[next_result++], entry, wire);
+      }
+      continue;
+    }
+    v1::ScreenStreamItem* item = response->add_items();
+    item->set_reference(entry.reference());
+    if (is_refused) {
+      SetItemError(refused[next_refused++].second, item->mutable_error());
+    } else {
+      FillScreenResponse(*screened, screened->results[next_result++], entry, item->mutable_result());
+    }
   }
-  for (size_t k = 0; k < screened_positions.size(); ++k) {
-    const int i = screened_positions[k];
-    FillScreenResponse(*screened, screened->results[k], entries.Get(i), items->Mutable(i)->mutable_result());
-  }
+  refused.clear();
   return grpc::Status::OK;
 }
 
 namespace {
 
-// One ScreenStream call. Messages are answered in order; reading the next
-// message overlaps writing earlier answers. Answers waiting for the client
-// are bounded (kMaxQueuedMessages messages, kMaxQueuedAddresses addresses),
-// after which reading pauses: a client that never reads cannot grow the
-// server's memory. Written answers are cleared and reused, keeping their
-// allocations, so a steady stream allocates almost nothing per message.
-class ScreenStreamReactor final
-    : public grpc::ServerBidiReactor<v1::ScreenStreamRequest, v1::ScreenStreamResponse> {
+// One ScreenStream call, raw: each message read is parsed into one reused
+// ScreenStreamRequest, and each answer is queued as its encoded bytes.
+// Messages are answered in order; reading the next message overlaps writing
+// earlier answers. Answers waiting for the client are bounded
+// (kMaxQueuedMessages messages, kMaxQueuedAddresses addresses), after which
+// reading pauses: a client that never reads cannot grow the server's memory.
+class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   static constexpr size_t kMaxQueuedMessages = 256;
   static constexpr size_t kMaxQueuedAddresses = 2 * kMaxBatchSize;
-  static constexpr size_t kMaxSpare = 4;
 
   ScreenStreamReactor(ScreeningServiceImpl* service, grpc::CallbackServerContext* context)
       : service_(service) {
@@ -421,7 +531,7 @@ class ScreenStreamReactor final
       Finish(admitted);
       return;
     }
-    StartRead(&request_);
+    StartRead(&request_bytes_);
   }
 
   void OnReadDone(bool ok) override {
@@ -431,11 +541,11 @@ class ScreenStreamReactor final
       MaybeFinishLocked();
       return;
     }
-    // Only one read is outstanding, so request_ and message_index_ are ours
-    // here; the answer is computed outside the lock, which writes share.
-    std::unique_ptr<v1::ScreenStreamResponse> response = TakeSpare();
-    grpc::Status status = service_->AnswerStreamMessage(caller_, message_index_++, request_, response.get());
-    const size_t addresses = std::max<size_t>(1, request_.requests_size());
+    // Only one read is outstanding, so the request and message_index_ are
+    // ours here; the answer is computed outside the lock, which writes share.
+    grpc::ByteBuffer answer;
+    size_t addresses = 1;
+    grpc::Status status = AnswerRead(&answer, &addresses);
     std::lock_guard<std::mutex> lock(mu_);
     if (finished_) return;  // the client went away while this was answered
     if (!status.ok()) {
@@ -445,14 +555,14 @@ class ScreenStreamReactor final
       MaybeFinishLocked();
       return;
     }
-    queue_.push_back({std::move(response), addresses});
+    queue_.push_back({std::move(answer), addresses});
     queued_addresses_ += addresses;
     if (!writing_) {
       writing_ = true;
-      StartWrite(queue_.front().response.get());
+      StartWrite(&queue_.front().bytes);
     }
     if (queue_.size() < kMaxQueuedMessages && queued_addresses_ < kMaxQueuedAddresses) {
-      StartRead(&request_);
+      StartRead(&request_bytes_);
     } else {
       read_paused_ = true;
     }
@@ -460,7 +570,7 @@ class ScreenStreamReactor final
 
   void OnWriteDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Recycle(std::move(queue_.front()));
+    queued_addresses_ -= queue_.front().addresses;
     queue_.pop_front();
     if (!ok) {
       writing_ = false;
@@ -473,13 +583,13 @@ class ScreenStreamReactor final
       return;
     }
     if (!queue_.empty()) {
-      StartWrite(queue_.front().response.get());
+      StartWrite(&queue_.front().bytes);
     } else {
       writing_ = false;
     }
     if (read_paused_ && !reads_done_) {
       read_paused_ = false;
-      StartRead(&request_);
+      StartRead(&request_bytes_);
     }
     MaybeFinishLocked();
   }
@@ -489,25 +599,33 @@ class ScreenStreamReactor final
 
  private:
   struct Answer {
-    std::unique_ptr<v1::ScreenStreamResponse> response;
+    grpc::ByteBuffer bytes;
     size_t addresses = 0;
   };
 
-  std::unique_ptr<v1::ScreenStreamResponse> TakeSpare() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (spare_.empty()) return std::make_unique<v1::ScreenStreamResponse>();
-    std::unique_ptr<v1::ScreenStreamResponse> response = std::move(spare_.back());
-    spare_.pop_back();
-    return response;
-  }
-
-  void Recycle(Answer answer) {
-    queued_addresses_ -= answer.addresses;
-    // An answer of more than a typical batch is freed rather than kept.
-    if (spare_.size() < kMaxSpare && answer.addresses <= 1000) {
-      answer.response->Clear();
-      spare_.push_back(std::move(answer.response));
+  // Parses the message just read and encodes its answer.
+  grpc::Status AnswerRead(grpc::ByteBuffer* answer, size_t* addresses) {
+    const uint64_t index = message_index_++;
+    response_.Clear();
+    wire_.clear();
+    grpc::ProtoBufferReader reader(&request_bytes_);
+    if (!request_.ParseFromZeroCopyStream(&reader)) {
+      response_.mutable_error()->set_code("INVALID_ARGUMENT");
+      response_.mutable_error()->set_message(absl::StrCat(
+          "stream message ", index, " (counting from 0) is not a valid screening.v1.ScreenStreamRequest"));
+    } else {
+      *addresses = std::max<size_t>(1, request_.requests_size());
+      grpc::Status status = service_->AnswerStreamMessage(caller_, index, request_, &response_, &wire_);
+      if (!status.ok()) return status;
     }
+    if (!wire_.empty()) {
+      *answer = ToByteBuffer(std::move(wire_));
+      wire_ = std::string();
+      return grpc::Status::OK;
+    }
+    bool own_buffer = false;
+    return grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::ScreenStreamResponse>(response_, answer,
+                                                                                    &own_buffer);
   }
 
   void MaybeFinishLocked() {
@@ -519,12 +637,15 @@ class ScreenStreamReactor final
 
   ScreeningServiceImpl* service_;
   Caller caller_;
+  grpc::ByteBuffer request_bytes_;
+  // Reused for every message: parsing keeps their allocations.
   v1::ScreenStreamRequest request_;
+  v1::ScreenStreamResponse response_;
+  std::string wire_;
   uint64_t message_index_ = 0;
   std::mutex mu_;
   std::deque<Answer> queue_;
   size_t queued_addresses_ = 0;
-  std::vector<std::unique_ptr<v1::ScreenStreamResponse>> spare_;
   bool writing_ = false;
   bool reads_done_ = false;
   bool read_paused_ = false;
@@ -534,7 +655,7 @@ class ScreenStreamReactor final
 
 }  // namespace
 
-grpc::ServerBidiReactor<v1::ScreenStreamRequest, v1::ScreenStreamResponse>* ScreeningServiceImpl::ScreenStream(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ScreeningServiceImpl::ScreenStream(
     grpc::CallbackServerContext* context) {
   return new ScreenStreamReactor(this, context);
 }

@@ -9,8 +9,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
-#include "api/audit_offload.h"
 #include "api/audit_sink.h"
 #include "api/call_gate.h"
 #include "api/snapshot_feed.h"
@@ -27,25 +27,37 @@ struct ServiceDeps {
   screening::Screener* screener = nullptr;
   store::SnapshotStore* store = nullptr;
   CallGate* gate = nullptr;
-  AuditSink* audit = nullptr;            // may be null: no audit record
-  // Where calls with a MATCH wait for its durable record (see
-  // audit_offload.h); null: on the callback thread.
-  AuditOffload* audit_offload = nullptr;
+  // May be null: no audit record. Must outlive the server's Shutdown: a call
+  // with a MATCH is finished by the sink once its record is durable.
+  AuditSink* audit = nullptr;
   SnapshotFeed* feed = nullptr;
   // The last refresh error, for GetSnapshot.
   std::function<std::string()> last_error;
 };
 
-class ScreeningServiceImpl final : public v1::ScreeningService::CallbackService {
+// ScreenBatch and ScreenStream are served raw (bytes in, bytes out): requests
+// are parsed here (ScreenBatch's onto a pooled arena) and many-address
+// answers are written by the wire encoder of convert.h.
+//
+// The base is CallbackService with those two methods raw. A method added to
+// the service must be added to this chain too (else it is served as a
+// synchronous, unimplemented method).
+using ScreeningServiceBase = v1::ScreeningService::WithCallbackMethod_Screen<
+    v1::ScreeningService::WithRawCallbackMethod_ScreenBatch<v1::ScreeningService::WithRawCallbackMethod_ScreenStream<
+        v1::ScreeningService::WithCallbackMethod_GetSnapshot<v1::ScreeningService::WithCallbackMethod_WatchSnapshots<
+            v1::ScreeningService::WithCallbackMethod_GetAddressHistory<v1::ScreeningService::Service>>>>>>;
+
+class ScreeningServiceImpl final : public ScreeningServiceBase {
  public:
   explicit ScreeningServiceImpl(ServiceDeps deps);
 
   grpc::ServerUnaryReactor* Screen(grpc::CallbackServerContext* context, const v1::ScreenRequest* request,
                                    v1::ScreenResponse* response) override;
-  grpc::ServerUnaryReactor* ScreenBatch(grpc::CallbackServerContext* context,
-                                        const v1::ScreenBatchRequest* request,
-                                        v1::ScreenBatchResponse* response) override;
-  grpc::ServerBidiReactor<v1::ScreenStreamRequest, v1::ScreenStreamResponse>* ScreenStream(
+  // A screening.v1.ScreenBatchRequest in, a ScreenBatchResponse out.
+  grpc::ServerUnaryReactor* ScreenBatch(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  // Raw: ScreenStreamRequest messages in, ScreenStreamResponse messages out.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ScreenStream(
       grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* context,
                                         const v1::GetSnapshotRequest* request,
@@ -55,12 +67,15 @@ class ScreeningServiceImpl final : public v1::ScreeningService::CallbackService 
   grpc::ServerUnaryReactor* GetAddressHistory(grpc::CallbackServerContext* context, const v1::GetAddressHistoryRequest* request, v1::GetAddressHistoryResponse* response) override;  // api/history.cc
 
   // Answers one ScreenStream message (`message_index` counts the stream's
-  // messages from 0) into `response`: its result, an item error, or one item
-  // per entry of `requests`. Input errors are answered in `response`; a
+  // messages from 0): its result, an item error, or one item per entry of
+  // `requests`. The answer is either `response` or, when `*wire` is not
+  // empty after the call, the encoded ScreenStreamResponse in `*wire` (many
+  // entries, written by the wire encoder). Input errors are answered; a
   // non-OK return means the stream itself must end with that status (no
   // snapshot, or a decision that could not be recorded).
   grpc::Status AnswerStreamMessage(const Caller& caller, uint64_t message_index,
-                                   const v1::ScreenStreamRequest& request, v1::ScreenStreamResponse* response);
+                                   const v1::ScreenStreamRequest& request, v1::ScreenStreamResponse* response,
+                                   std::string* wire);
 
   const ServiceDeps& deps() const { return deps_; }
 
@@ -71,12 +86,27 @@ class ScreeningServiceImpl final : public v1::ScreeningService::CallbackService 
   grpc::Status Audit(const Caller& caller, const screening::Screened& screened,
                      const std::function<const v1::ScreenRequest&(size_t)>& request_at,
                      const std::string& request_id, std::span<const int> positions = {});
+  // Audit's records, in a vector reused by the calling thread.
+  std::vector<AuditEntry>& AuditEntries(const Caller& caller, const screening::Screened& screened,
+                                        const std::function<const v1::ScreenRequest&(size_t)>& request_at,
+                                        const std::string& request_id, std::span<const int> positions);
+  // For a unary call whose answer is already in its response and holds a
+  // MATCH: records the entries and returns the reactor, which the audit sink
+  // finishes once the records are durable (UNAVAILABLE if they cannot be).
+  // No thread waits for the fsync.
+  grpc::ServerUnaryReactor* RecordThenFinish(grpc::ServerUnaryReactor* reactor, std::vector<AuditEntry>& entries);
   // The stream message with `requests`: per-entry input errors become item
   // errors, the other entries are screened against one snapshot and audited
   // as one batch.
   grpc::Status AnswerStreamEntries(const Caller& caller, uint64_t message_index,
                                    const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& entries,
-                                   v1::ScreenStreamResponse* response);
+                                   v1::ScreenStreamResponse* response, std::string* wire);
+  // Writes the ScreenBatchResponse for `screened` (answering holder's
+  // request) to `out`: with the wire encoder, or through the holder's
+  // response message when the schema has fields the encoder does not know.
+  grpc::Status EncodeBatchAnswer(const screening::Screened& screened,
+                                 grpc::MessageHolder<v1::ScreenBatchRequest, v1::ScreenBatchResponse>& holder,
+                                 grpc::ByteBuffer* out);
   std::string NextRequestId();
 
   ServiceDeps deps_;
@@ -85,6 +115,8 @@ class ScreeningServiceImpl final : public v1::ScreeningService::CallbackService 
   // or destructor walk per call.
   std::unique_ptr<grpc::MessageAllocator<v1::ScreenRequest, v1::ScreenResponse>> screen_allocator_;
   std::unique_ptr<grpc::MessageAllocator<v1::ScreenBatchRequest, v1::ScreenBatchResponse>> batch_allocator_;
+  // WireEncodersMatchSchema(), once: false makes ScreenBatch build messages.
+  bool wire_encoder_ = false;
   std::string request_id_prefix_;
   std::atomic<uint64_t> request_counter_{0};
 };

@@ -183,6 +183,46 @@ TEST(AuditCompletenessTest, ExportHonoursTheTimeRange) {
   EXPECT_EQ(count("", "2000-01-01T00:00:00Z"), 0);
 }
 
+// A MATCH is answered only once its record is durable: while the audit table
+// refuses writes (as a full disk would), a MATCH, alone or in a batch, gets
+// UNAVAILABLE and no verdict; once writes work again the refused records are
+// written (they were accepted) and a new MATCH is answered.
+TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
+  TempDir dir;
+  ServerProcess server({"--db", Db(dir), "--lists", RepoPath("lists/sources.conf")});
+  ASSERT_TRUE(server.started()) << server.Output();
+  auto stub = v1::ScreeningService::NewStub(Connect(server.target()));
+  v1::ScreenResponse response;
+  ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
+  ASSERT_EQ(response.verdict(), v1::VERDICT_MATCH);
+
+  ExecSql(Db(dir), "CREATE TRIGGER refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+  v1::ScreenResponse refused;
+  grpc::Status status = Screen(*stub, kLazarus, "", &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_NE(status.error_message().find("could not be recorded in the audit log"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(refused.verdict(), v1::VERDICT_UNSPECIFIED);
+
+  v1::ScreenBatchRequest batch;
+  batch.add_requests()->set_address(CleanAddress(1));
+  batch.add_requests()->set_address(kLazarus);
+  v1::ScreenBatchResponse batch_response;
+  status = stub->ScreenBatch(Context().get(), batch, &batch_response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_EQ(batch_response.results_size(), 0);
+
+  ExecSql(Db(dir), "DROP TRIGGER refuse");
+  ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
+  EXPECT_EQ(response.verdict(), v1::VERDICT_MATCH);
+  ASSERT_EQ(server.StopWith(SIGTERM), 0) << server.Output();
+  // 1 + 1 refused (kept and retried) + 2 of the refused batch + 1.
+  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log WHERE verdict = 'MATCH'"), 4);
+  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log"), 5);
+  RunResult verified = RunProcess({ServerBinary(), "audit", "verify", "--db", Db(dir)});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+}
+
 class AuditTamperTest : public ::testing::Test {
  protected:
   static constexpr int kRecords = 30;

@@ -1,6 +1,7 @@
 // The screening API end to end: the real server binary on the default lists,
 // called over gRPC.
 #include <grpcpp/grpcpp.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <memory>
 #include <set>
@@ -172,6 +173,60 @@ TEST_F(ScreeningApiTest, BatchAnswersInInputOrder) {
     EXPECT_EQ(response.results(i).address(), addresses[i]);
     EXPECT_EQ(response.results(i).snapshot_id(), response.snapshot_id());
   }
+}
+
+// ScreenBatch writes its answer with a wire encoder of its own; every field a
+// client reads must be what Screen (protobuf-built) answers for the same entry.
+TEST_F(ScreeningApiTest, BatchAnswersAreExactlyWhatScreenAnswers) {
+  const std::vector<std::pair<std::string, std::string>> entries = {
+      {kLazarus, ""},
+      {"0x098b716b8aaf21512996dc57eb0615e2383e2f96", "ETH"},
+      {"  0x098B716B8AAF21512996DC57EB0615E2383E2F96\t\n", "BSC"},
+      {kBybitAttributed, ""},
+      {kCleanEvm, ""},
+      {kCleanEvm, "USDT"},
+      {kCleanEvm, "BTC"},
+      {"1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", ""},
+      {"bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", ""},
+      {"TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7", ""},
+      {"5be5543ff73456ab9f2d207887e2af87322c651ea1a873c5b25b7ffae456c320", ""},
+      {"not-an-address", ""},
+      {"\xd0\xb0\xd0\xb4\xd1\x80\xd0\xb5\xd1\x81", ""},  // UTF-8 Cyrillic text
+      {"0x098B716B8aaf21512996dC57EB0615e2383E2f96", ""},           // bad EIP-55 case
+  };
+  v1::ScreenBatchRequest request;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    v1::ScreenRequest* item = request.add_requests();
+    item->set_address(entries[i].first);
+    item->set_chain(entries[i].second);
+    if (i % 3 != 0) item->set_reference("transfer-" + std::to_string(i));
+  }
+  v1::ScreenBatchResponse batch;
+  grpc::Status status = stub_->ScreenBatch(Context().get(), request, &batch);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(batch.results_size(), request.requests_size());
+  EXPECT_EQ(batch.snapshot_id().size(), 64u);
+  int matches = 0;
+  for (int i = 0; i < request.requests_size(); ++i) {
+    v1::ScreenResponse single;
+    ASSERT_TRUE(stub_->Screen(Context().get(), request.requests(i), &single).ok()) << i;
+    matches += single.verdict() == v1::VERDICT_MATCH;
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(batch.results(i), single))
+        << i << "\nbatch: " << batch.results(i).DebugString() << "\nscreen: " << single.DebugString();
+    // Same bytes too: the encoder writes fields in protobuf's order.
+    EXPECT_EQ(batch.results(i).SerializeAsString(), single.SerializeAsString()) << i;
+  }
+  EXPECT_GE(matches, 5);
+}
+
+TEST_F(ScreeningApiTest, BatchThatIsNotAValidMessageIsAnInvalidArgument) {
+  // Proto3 strings must be UTF-8; the C++ client sends such a string anyway.
+  v1::ScreenBatchRequest request;
+  request.add_requests()->set_address("0x\xff\xfe");
+  v1::ScreenBatchResponse response;
+  grpc::Status status = stub_->ScreenBatch(Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "the request is not a valid screening.v1.ScreenBatchRequest");
 }
 
 TEST_F(ScreeningApiTest, BatchLimitsAreEnforced) {
