@@ -125,6 +125,7 @@ scenarios=(
   "screen@16+listed10%|--mode screen --inflight 16 --listed $listed --listed-share 0.1"
   "batch1000@4|--mode batch --batch-size 1000 --inflight 4 --expect-clear"
   "stream@256|--mode stream --inflight 256 --channels 1 --expect-clear"
+  "stream1000x4|--mode stream --stream-batch 1000 --inflight 4 --expect-clear"
 )
 
 # CPU seconds the server process (all its threads) has used so far.
