@@ -118,12 +118,25 @@ constexpr uint32_t kItemReference = 1;  // ScreenStreamItem.reference
 constexpr uint32_t kItemResult = 2;     // ScreenStreamItem.result
 
 // The fields of `message` by number, name and type, for the schema check.
-bool HasExactly(const google::protobuf::Descriptor* message,
-                const std::vector<std::pair<int, google::protobuf::FieldDescriptor::Type>>& fields) {
+struct ExpectedField {
+  int number;
+  google::protobuf::FieldDescriptor::Type type;
+  bool repeated = false;
+};
+
+// True when `message` has exactly `fields`: same numbers, types and
+// cardinality, and no singular scalar or string field with explicit presence
+// (`optional`), which protobuf would write even when empty and the encoders
+// leave out.
+bool HasExactly(const google::protobuf::Descriptor* message, const std::vector<ExpectedField>& fields) {
   if (message->field_count() != static_cast<int>(fields.size())) return false;
-  for (const auto& [number, type] : fields) {
-    const google::protobuf::FieldDescriptor* field = message->FindFieldByNumber(number);
-    if (field == nullptr || field->type() != type) return false;
+  for (const ExpectedField& expected : fields) {
+    const google::protobuf::FieldDescriptor* field = message->FindFieldByNumber(expected.number);
+    if (field == nullptr || field->type() != expected.type || field->is_repeated() != expected.repeated) {
+      return false;
+    }
+    const bool is_message = expected.type == google::protobuf::FieldDescriptor::TYPE_MESSAGE;
+    if (!expected.repeated && !is_message && field->has_presence()) return false;
   }
   return true;
 }
@@ -204,10 +217,10 @@ bool WireEncodersMatchSchema() {
   static const bool matches =
       HasExactly(v1::ScreenResponse::descriptor(),
                  {{kVerdict, Type::TYPE_ENUM},
-                  {kMatches, Type::TYPE_MESSAGE},
+                  {kMatches, Type::TYPE_MESSAGE, /*repeated=*/true},
                   {kNormalizedAddress, Type::TYPE_STRING},
                   {kChain, Type::TYPE_STRING},
-                  {kCandidateChains, Type::TYPE_STRING},
+                  {kCandidateChains, Type::TYPE_STRING, /*repeated=*/true},
                   {kReason, Type::TYPE_STRING},
                   {kSnapshotId, Type::TYPE_STRING},
                   {kSnapshotPublished, Type::TYPE_STRING},
@@ -215,10 +228,10 @@ bool WireEncodersMatchSchema() {
                   {kReference, Type::TYPE_STRING},
                   {kAddress, Type::TYPE_STRING}}) &&
       HasExactly(v1::ScreenBatchResponse::descriptor(),
-                 {{kBatchResults, Type::TYPE_MESSAGE}, {kBatchSnapshotId, Type::TYPE_STRING}}) &&
+                 {{kBatchResults, Type::TYPE_MESSAGE, /*repeated=*/true}, {kBatchSnapshotId, Type::TYPE_STRING}}) &&
       HasExactly(v1::ScreenStreamResponse::descriptor(),
                  {{1, Type::TYPE_STRING}, {2, Type::TYPE_MESSAGE}, {3, Type::TYPE_MESSAGE},
-                  {kStreamItems, Type::TYPE_MESSAGE}}) &&
+                  {kStreamItems, Type::TYPE_MESSAGE, /*repeated=*/true}}) &&
       HasExactly(v1::ScreenStreamItem::descriptor(),
                  {{kItemReference, Type::TYPE_STRING}, {kItemResult, Type::TYPE_MESSAGE}, {3, Type::TYPE_MESSAGE}});
   return matches;
