@@ -389,9 +389,23 @@ bool EndsStream(const grpc::Status& status) { return status.error_code() == grpc
 
 }  // namespace
 
+grpc::Status ScreeningServiceImpl::AuditOrHandOver(const Caller& caller, const screening::Screened& screened,
+                                                   const std::function<const v1::ScreenRequest&(size_t)>& request_at,
+                                                   std::span<const int> positions,
+                                                   std::vector<AuditEntry>* to_record) {
+  if (deps_.audit == nullptr) return grpc::Status::OK;
+  if (!HasMatch(screened)) return Audit(caller, screened, request_at, NextRequestId(), positions);
+  std::vector<AuditEntry>& entries = AuditEntries(caller, screened, request_at, NextRequestId(), positions);
+  to_record->clear();
+  to_record->swap(entries);
+  ReleaseEntries(entries);
+  return grpc::Status::OK;
+}
+
 grpc::Status ScreeningServiceImpl::AnswerStreamMessage(const Caller& caller, uint64_t message_index,
                                                        const v1::ScreenStreamRequest& message,
-                                                       v1::ScreenStreamResponse* response, std::string* wire) {
+                                                       v1::ScreenStreamResponse* response, std::string* wire,
+                                                       std::vector<AuditEntry>* to_record) {
   if (message.requests_size() > 0) {
     if (message.has_request()) {
       SetItemError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -400,7 +414,7 @@ grpc::Status ScreeningServiceImpl::AnswerStreamMessage(const Caller& caller, uin
                    response->mutable_error());
       return grpc::Status::OK;
     }
-    return AnswerStreamEntries(caller, message_index, message.requests(), response, wire);
+    return AnswerStreamEntries(caller, message_index, message.requests(), response, wire, to_record);
   }
   // One address (a message with neither field is one empty address, as before).
   const v1::ScreenRequest& request = message.request();
@@ -416,7 +430,8 @@ grpc::Status ScreeningServiceImpl::AnswerStreamMessage(const Caller& caller, uin
     }
   }
   if (status.ok()) {
-    status = Audit(caller, *screened, [&](size_t) -> const v1::ScreenRequest& { return request; }, NextRequestId());
+    status = AuditOrHandOver(
+        caller, *screened, [&](size_t) -> const v1::ScreenRequest& { return request; }, {}, to_record);
   }
   if (!status.ok()) {
     if (EndsStream(status)) return status;
@@ -430,7 +445,7 @@ grpc::Status ScreeningServiceImpl::AnswerStreamMessage(const Caller& caller, uin
 grpc::Status ScreeningServiceImpl::AnswerStreamEntries(
     const Caller& caller, uint64_t message_index,
     const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& entries, v1::ScreenStreamResponse* response,
-    std::string* wire) {
+    std::string* wire, std::vector<AuditEntry>* to_record) {
   const int size = entries.size();
   if (size > kMaxBatchSize) {
     SetItemError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -471,10 +486,10 @@ grpc::Status ScreeningServiceImpl::AnswerStreamEntries(
     }
     screened = std::move(*all);
     std::span<const int> screened_positions(positions);
-    if (grpc::Status audited = Audit(
+    if (grpc::Status audited = AuditOrHandOver(
             caller, *screened,
             [&](size_t k) -> const v1::ScreenRequest& { return entries.Get(screened_positions[k]); },
-            NextRequestId(), screened_positions);
+            screened_positions, to_record);
         !audited.ok()) {
       return audited;
     }
@@ -545,26 +560,42 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
     // ours here; the answer is computed outside the lock, which writes share.
     grpc::ByteBuffer answer;
     size_t addresses = 1;
+    to_record_.clear();
     grpc::Status status = AnswerRead(&answer, &addresses);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (finished_) return;  // the client went away while this was answered
-    if (!status.ok()) {
-      // Fail closed for the whole stream: the service cannot answer anything.
-      reads_done_ = true;
-      finish_status_ = status;
-      MaybeFinishLocked();
-      return;
+    // Ours until StartRead below lets the next message be read (and
+    // to_record_ be reused) on another thread.
+    std::vector<AuditEntry> records;
+    records.swap(to_record_);
+    uint64_t answer_id = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (finished_ || reads_done_) return;  // the stream is ending: nothing more is answered
+      if (!status.ok()) {
+        // Fail closed for the whole stream: the service cannot answer anything.
+        reads_done_ = true;
+        finish_status_ = status;
+        MaybeFinishLocked();
+        return;
+      }
+      answer_id = next_answer_id_++;
+      const bool ready = records.empty();
+      queue_.push_back({std::move(answer), addresses, answer_id, ready});
+      queued_addresses_ += addresses;
+      if (!ready) ++records_in_flight_;
+      MaybeWriteLocked();
+      if (queue_.size() < kMaxQueuedMessages && queued_addresses_ < kMaxQueuedAddresses) {
+        StartRead(&request_bytes_);
+      } else {
+        read_paused_ = true;
+      }
     }
-    queue_.push_back({std::move(answer), addresses});
-    queued_addresses_ += addresses;
-    if (!writing_) {
-      writing_ = true;
-      StartWrite(&queue_.front().bytes);
-    }
-    if (queue_.size() < kMaxQueuedMessages && queued_addresses_ < kMaxQueuedAddresses) {
-      StartRead(&request_bytes_);
-    } else {
-      read_paused_ = true;
+    if (!records.empty()) {
+      // A MATCH: the answer waits in the queue, unsent, until the audit
+      // writer calls back with its records durable. Outside the lock: a
+      // refused batch calls back at once.
+      service_->deps().audit->RecordBatchAsync(std::move(records), [this, answer_id](absl::Status recorded) {
+        OnRecorded(answer_id, std::move(recorded));
+      });
     }
   }
 
@@ -572,21 +603,16 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
     std::lock_guard<std::mutex> lock(mu_);
     queued_addresses_ -= queue_.front().addresses;
     queue_.pop_front();
+    writing_ = false;
     if (!ok) {
-      writing_ = false;
       queue_.clear();
       queued_addresses_ = 0;
-      if (!finished_) {
-        finished_ = true;
-        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped reading"));
-      }
+      reads_done_ = true;
+      finish_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped reading");
+      MaybeFinishLocked();
       return;
     }
-    if (!queue_.empty()) {
-      StartWrite(&queue_.front().bytes);
-    } else {
-      writing_ = false;
-    }
+    MaybeWriteLocked();
     if (read_paused_ && !reads_done_) {
       read_paused_ = false;
       StartRead(&request_bytes_);
@@ -601,7 +627,56 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
   struct Answer {
     grpc::ByteBuffer bytes;
     size_t addresses = 0;
+    uint64_t id = 0;
+    bool ready = true;  // false while its MATCH records are not yet durable
   };
+
+  // The audit writer's callback for the answer `id`.
+  void OnRecorded(uint64_t id, absl::Status recorded) {
+    grpc::Status finish_status;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!RecordedLocked(id, std::move(recorded), &finish_status)) return;
+    }
+    // Not a gRPC reaction: OnDone (which deletes this reactor) may follow
+    // Finish at once on another thread, so Finish comes after the unlock and
+    // nothing touches the reactor after it.
+    Finish(finish_status);
+  }
+
+  // OnRecorded under mu_; true when the stream must now be finished with
+  // `*finish_status`.
+  bool RecordedLocked(uint64_t id, absl::Status recorded, grpc::Status* finish_status) {
+    --records_in_flight_;
+    auto answer = std::find_if(queue_.begin(), queue_.end(), [id](const Answer& a) { return a.id == id; });
+    if (answer != queue_.end()) {
+      if (recorded.ok()) {
+        answer->ready = true;
+        MaybeWriteLocked();
+      } else {
+        // Not recorded, so never answered, nor is anything after it: the
+        // stream ends as a failed call does.
+        for (auto dropped = answer; dropped != queue_.end(); ++dropped) queued_addresses_ -= dropped->addresses;
+        queue_.erase(answer, queue_.end());
+        reads_done_ = true;
+        finish_status_ = grpc::Status(
+            grpc::StatusCode::UNAVAILABLE,
+            absl::StrCat("the decision could not be recorded in the audit log: ", recorded.message()));
+      }
+    }
+    if (!ReadyToFinishLocked()) return false;
+    finished_ = true;
+    *finish_status = finish_status_;
+    return true;
+  }
+
+  // Starts writing the oldest answer if it may be sent and none is in flight.
+  void MaybeWriteLocked() {
+    if (!writing_ && !queue_.empty() && queue_.front().ready && !finished_) {
+      writing_ = true;
+      StartWrite(&queue_.front().bytes);
+    }
+  }
 
   // Parses the message just read and encodes its answer.
   grpc::Status AnswerRead(grpc::ByteBuffer* answer, size_t* addresses) {
@@ -615,7 +690,7 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
           "stream message ", index, " (counting from 0) is not a valid screening.v1.ScreenStreamRequest"));
     } else {
       *addresses = std::max<size_t>(1, request_.requests_size());
-      grpc::Status status = service_->AnswerStreamMessage(caller_, index, request_, &response_, &wire_);
+      grpc::Status status = service_->AnswerStreamMessage(caller_, index, request_, &response_, &wire_, &to_record_);
       if (!status.ok()) return status;
     }
     if (!wire_.empty()) {
@@ -628,11 +703,19 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
                                                                                     &own_buffer);
   }
 
+  // Finishes once nothing is left to read, write or record: after Finish the
+  // reactor may be deleted, so no audit callback may still be due.
+  // Called from reactions only (gRPC runs OnDone after every reaction has
+  // returned, so Finish under mu_ is safe there).
   void MaybeFinishLocked() {
-    if (reads_done_ && !writing_ && queue_.empty() && !finished_) {
+    if (ReadyToFinishLocked()) {
       finished_ = true;
       Finish(finish_status_);
     }
+  }
+
+  bool ReadyToFinishLocked() const {
+    return reads_done_ && !writing_ && queue_.empty() && records_in_flight_ == 0 && !finished_;
   }
 
   ScreeningServiceImpl* service_;
@@ -643,8 +726,11 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
   v1::ScreenStreamResponse response_;
   std::string wire_;
   uint64_t message_index_ = 0;
+  std::vector<AuditEntry> to_record_;  // the read's MATCH records, handed to the audit sink
   std::mutex mu_;
   std::deque<Answer> queue_;
+  uint64_t next_answer_id_ = 0;
+  int records_in_flight_ = 0;  // RecordBatchAsync calls not yet called back
   size_t queued_addresses_ = 0;
   bool writing_ = false;
   bool reads_done_ = false;

@@ -72,10 +72,13 @@ class ScreeningServiceImpl final : public ScreeningServiceBase {
   // empty after the call, the encoded ScreenStreamResponse in `*wire` (many
   // entries, written by the wire encoder). Input errors are answered; a
   // non-OK return means the stream itself must end with that status (no
-  // snapshot, or a decision that could not be recorded).
+  // snapshot, or a decision that could not be recorded). Decisions without a
+  // MATCH are recorded here; those of a message with a MATCH are moved into
+  // `*to_record` instead, and the caller must record them (RecordBatchAsync)
+  // and send the answer only once they are durable.
   grpc::Status AnswerStreamMessage(const Caller& caller, uint64_t message_index,
                                    const v1::ScreenStreamRequest& request, v1::ScreenStreamResponse* response,
-                                   std::string* wire);
+                                   std::string* wire, std::vector<AuditEntry>* to_record);
 
   const ServiceDeps& deps() const { return deps_; }
 
@@ -100,7 +103,13 @@ class ScreeningServiceImpl final : public ScreeningServiceBase {
   // as one batch.
   grpc::Status AnswerStreamEntries(const Caller& caller, uint64_t message_index,
                                    const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& entries,
-                                   v1::ScreenStreamResponse* response, std::string* wire);
+                                   v1::ScreenStreamResponse* response, std::string* wire,
+                                   std::vector<AuditEntry>* to_record);
+  // Audit, except that the records of a result set with a MATCH are moved
+  // into `*to_record` for the caller to record without waiting.
+  grpc::Status AuditOrHandOver(const Caller& caller, const screening::Screened& screened,
+                               const std::function<const v1::ScreenRequest&(size_t)>& request_at,
+                               std::span<const int> positions, std::vector<AuditEntry>* to_record);
   // Writes the ScreenBatchResponse for `screened` (answering holder's
   // request) to `out`: with the wire encoder, or through the holder's
   // response message when the schema has fields the encoder does not know.

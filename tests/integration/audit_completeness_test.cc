@@ -184,9 +184,9 @@ TEST(AuditCompletenessTest, ExportHonoursTheTimeRange) {
 }
 
 // A MATCH is answered only once its record is durable: while the audit table
-// refuses writes (as a full disk would), a MATCH, alone or in a batch, gets
-// UNAVAILABLE and no verdict; once writes work again the refused records are
-// written (they were accepted) and a new MATCH is answered.
+// refuses writes (as a full disk would), a MATCH, alone, in a batch or on a
+// stream, gets UNAVAILABLE and no verdict; once writes work again the refused
+// records are written (they were accepted) and a new MATCH is answered.
 TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
   TempDir dir;
   ServerProcess server({"--db", Db(dir), "--lists", RepoPath("lists/sources.conf")});
@@ -195,6 +195,16 @@ TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
   v1::ScreenResponse response;
   ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
   ASSERT_EQ(response.verdict(), v1::VERDICT_MATCH);
+  // A stream answered before the refusal...
+  std::unique_ptr<grpc::ClientContext> stream_context = Context();
+  auto stream = stub->ScreenStream(stream_context.get());
+  v1::ScreenStreamRequest message;
+  message.mutable_request()->set_address(CleanAddress(2));
+  message.mutable_request()->set_reference("stream-clear");
+  ASSERT_TRUE(stream->Write(message));
+  v1::ScreenStreamResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_EQ(answer.result().verdict(), v1::VERDICT_CLEAR);
 
   ExecSql(Db(dir), "CREATE TRIGGER refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
   v1::ScreenResponse refused;
@@ -212,13 +222,26 @@ TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   EXPECT_EQ(batch_response.results_size(), 0);
 
+  // ... sends no answer for a MATCH it cannot record, and ends UNAVAILABLE.
+  message.mutable_request()->set_address(kLazarus);
+  message.mutable_request()->set_reference("stream-match");
+  ASSERT_TRUE(stream->Write(message));
+  EXPECT_FALSE(stream->Read(&answer)) << "answered: " << answer.ShortDebugString();
+  stream->WritesDone();
+  status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_NE(status.error_message().find("could not be recorded in the audit log"), std::string::npos)
+      << status.error_message();
+
   ExecSql(Db(dir), "DROP TRIGGER refuse");
   ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
   EXPECT_EQ(response.verdict(), v1::VERDICT_MATCH);
   ASSERT_EQ(server.StopWith(SIGTERM), 0) << server.Output();
-  // 1 + 1 refused (kept and retried) + 2 of the refused batch + 1.
-  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log WHERE verdict = 'MATCH'"), 4);
-  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log"), 5);
+  // MATCH: 1 + 1 refused (kept and retried) + 1 of the refused batch + the
+  // refused stream item + 1; CLEAR: the batch's and the stream's.
+  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log WHERE verdict = 'MATCH'"), 5);
+  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log"), 7);
+  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log WHERE reference LIKE 'stream-%'"), 2);
   RunResult verified = RunProcess({ServerBinary(), "audit", "verify", "--db", Db(dir)});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 }
