@@ -9,10 +9,12 @@
 # usage: bench/run.sh [--no-build] [--duration S] [--warmup S] [--no-pin]
 #                     [--echo-only] [--echo-api callback|sync] [--out FILE]
 #                     [--bearer KEY] [--server-arg ARG]... [--audit-rounds N]
+#                     [--audit-only]
 #   BUILD_DIR (default <repo>/build) holds the binaries. --bearer sends an API
 #   key to the screening server; --server-arg adds a flag to its command line.
 #   --audit-rounds N (default 3, 0 skips): rounds of the audit cost table, each
 #   a server with --audit on and one with --audit off, in alternating order.
+#   --audit-only runs that table alone (no echo floor, no in-process benches).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +29,7 @@ out=
 bearer=()
 server_args=()
 audit_rounds=3
+audit_only=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --no-build) build_first=0 ;;
@@ -39,7 +42,8 @@ while [[ $# -gt 0 ]]; do
     --bearer) bearer=(--bearer "$2"); shift ;;
     --server-arg) server_args+=("$2"); shift ;;
     --audit-rounds) audit_rounds=$2; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --audit-only) audit_only=1 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -178,6 +182,7 @@ echo "== machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: 
 echo "== pinning: $([[ ${#server_pin[@]} -gt 0 ]] && echo 'server on CPU 1, generator on CPU 0' || echo none)"
 : >"$work/results.tsv"
 
+if [[ $audit_only == 0 ]]; then
 # --- echo floor --------------------------------------------------------------
 "${server_pin[@]}" "$echo_bin" --api "$echo_api" --listen 127.0.0.1:0 --port-file "$work/echo.port" \
   >"$work/echo.log" 2>&1 &
@@ -262,6 +267,8 @@ echo
 echo "== raw (TSV: scenario server mode inflight channels seconds calls addresses errors calls/s addresses/s p50 p99 p99.9 max clear match invalid all_addresses gen_cpu_s server_cpu_s)"
 cut -f2- "$work/results.tsv"
 
+fi  # audit_only
+
 # --- audit on vs off (issue 6: the audit costs at most 15 % of Screen@16) ---
 # The same server with --audit on and --audit off, in alternating order round
 # after round (on/off, then off/on) so that drift in the machine's speed falls
@@ -318,6 +325,8 @@ for scenario in ["screen@16", "screen@16+listed0.1%", "screen@16+listed10%", "ba
     print(f"{'':<22}{'p99 us':<22}{med([r[1] for r in off]):>14.0f}{med([r[1] for r in on]):>14.0f}")
 PY
 fi
+
+if [[ $audit_only == 1 ]]; then exit 0; fi
 
 # --- in-process benchmarks ---------------------------------------------------
 mapfile -t benches < <(find "$build/bench" -type f -executable -name '*_bench' 2>/dev/null | sort)
