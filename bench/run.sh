@@ -281,6 +281,7 @@ audit_scenarios=(
   "screen@16+listed0.1%|--mode screen --inflight 16 --listed $listed --listed-share 0.001"
   "screen@16+listed10%|--mode screen --inflight 16 --listed $listed --listed-share 0.1"
   "batch1000@4|--mode batch --batch-size 1000 --inflight 4 --expect-clear"
+  "stream1000x4|--mode stream --stream-batch 1000 --inflight 4 --expect-clear"
 )
 if [[ $echo_only == 0 && $audit_rounds -gt 0 ]]; then
   : >"$work/audit.tsv"
@@ -308,7 +309,7 @@ for line in open(sys.argv[1]):
     rows.setdefault((scenario, server), []).append((addr_s, p99, cpu_us))
 def med(values): return statistics.median(values) if values else float("nan")
 print(f"{'scenario':<22}{'metric':<22}{'audit off':>14}{'audit on':>14}{'on/off':>8}  target")
-for scenario in ["screen@16", "screen@16+listed0.1%", "screen@16+listed10%", "batch1000@4"]:
+for scenario in ["screen@16", "screen@16+listed0.1%", "screen@16+listed10%", "batch1000@4", "stream1000x4"]:
     off, on = rows.get((scenario, "audit-off"), []), rows.get((scenario, "audit-on"), [])
     if not off or not on: continue
     a_off, a_on = med([r[0] for r in off]), med([r[0] for r in on])
