@@ -472,6 +472,15 @@ void AuditLog::TakeDueCallbacksLocked(const absl::Status& failure, std::vector<D
   }
 }
 
+void AuditLog::SettleSync(const absl::Status& synced, int64_t synced_up_to) {
+  if (synced.ok()) {
+    durable_sequence_ = std::max(durable_sequence_, synced_up_to);
+  } else {
+    ++write_failures_;
+    last_error_ = synced;
+  }
+}
+
 void AuditLog::WakeWriterLocked() {
   ++writer_wakeups_;
   writer_cv_.notify_one();
@@ -516,12 +525,7 @@ void AuditLog::WriterLoop() {
         lock.unlock();
         absl::Status synced = SyncWal();
         lock.lock();
-        if (synced.ok()) {
-          durable_sequence_ = std::max(durable_sequence_, target);
-        } else {
-          ++write_failures_;
-          last_error_ = synced;
-        }
+        SettleSync(synced, target);
         const uint64_t seen = writer_wakeups_;
         notify(synced);
         if (!synced.ok()) {
@@ -553,14 +557,9 @@ void AuditLog::WriterLoop() {
       committed_hash_ = std::move(head_hash);
       ++batches_;
       batch.clear();
-      if (synced.ok()) {
-        if (durable) durable_sequence_ = committed_sequence_;
-      } else {
-        // Committed but perhaps not on disk: durable_wanted_ stays ahead of
-        // durable_sequence_, so the next round retries the sync.
-        ++write_failures_;
-        last_error_ = synced;
-      }
+      // Committed but perhaps not on disk if the sync failed: durable_wanted_
+      // then stays ahead of durable_sequence_, so the next round retries it.
+      if (durable || !synced.ok()) SettleSync(synced, committed_sequence_);
       const uint64_t seen = writer_wakeups_;
       notify(synced);
       if (!synced.ok()) {

@@ -260,6 +260,9 @@ class AuditLog {
   };
   void TakeDueCallbacksLocked(const absl::Status& failure, std::vector<DueCallback>& due);
   void WriterLoop();
+  // After a SyncWal of records up to `synced_up_to`: advances
+  // durable_sequence_, or counts the failure. Caller holds mu_.
+  void SettleSync(const absl::Status& synced, int64_t synced_up_to);
   // Asks the writer to look at the queue again; caller holds mu_.
   void WakeWriterLocked();
   // After a failed write: waits batch_interval before the retry, or less if

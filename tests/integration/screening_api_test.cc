@@ -10,6 +10,7 @@
 
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "default_lists_server.h"
 #include "grpc_client.h"
 #include "gtest/gtest.h"
 #include "server_process.h"
@@ -21,29 +22,7 @@ constexpr char kLazarus[] = "0x098B716B8Aaf21512996dC57EB0615e2383E2f96";
 constexpr char kBybitAttributed[] = "0x51E9d833Ecae4E8D9D8Be17300AEE6D3398C135D";
 constexpr char kCleanEvm[] = "0x52908400098527886E0F7030069857D2E4169EE7";  // EIP-55 example, not listed
 
-class ScreeningApiTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    server_ = new ServerProcess({"--db", dir_->File("screening.db"), "--lists", RepoPath("lists/sources.conf")});
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
-  void SetUp() override {
-    ASSERT_TRUE(server_->started());
-    channel_ = Connect(server_->target());
-    stub_ = v1::ScreeningService::NewStub(channel_);
-  }
-
-  static TempDir* dir_;
-  static ServerProcess* server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::ScreeningService::Stub> stub_;
-};
-TempDir* ScreeningApiTest::dir_ = nullptr;
-ServerProcess* ScreeningApiTest::server_ = nullptr;
+class ScreeningApiTest : public DefaultListsServerTest {};
 
 TEST_F(ScreeningApiTest, LazarusGroupAddressMatchesInAnyLetterCase) {
   for (std::string written : {std::string(kLazarus), std::string("0x098b716b8aaf21512996dc57eb0615e2383e2f96"),

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "default_lists_server.h"
 #include "grpc_client.h"
 #include "gtest/gtest.h"
 #include "security_test_support.h"
@@ -73,27 +74,7 @@ std::vector<v1::ScreenStreamResponse> Exchange(v1::ScreeningService::Stub& stub,
   return answers;
 }
 
-class StreamBatchTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    server_ = new ServerProcess({"--db", dir_->File("screening.db"), "--lists", RepoPath("lists/sources.conf")});
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
-  void SetUp() override {
-    ASSERT_TRUE(server_->started());
-    stub_ = v1::ScreeningService::NewStub(Connect(server_->target()));
-  }
-
-  static TempDir* dir_;
-  static ServerProcess* server_;
-  std::unique_ptr<v1::ScreeningService::Stub> stub_;
-};
-TempDir* StreamBatchTest::dir_ = nullptr;
-ServerProcess* StreamBatchTest::server_ = nullptr;
+class StreamBatchTest : public DefaultListsServerTest {};
 
 TEST_F(StreamBatchTest, AnswersEveryEntryInOrderWithItsReference) {
   const std::vector<v1::ScreenRequest> entries = {
