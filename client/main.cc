@@ -13,8 +13,8 @@
 // address that was not screened must never look clear. With --file: match (1)
 // wins over item errors (6), which win over invalid (2), which wins over 0.
 //
-// This file only wires flags to the commands in check.cc, info.cc, watch.cc
-// and admin.cc.
+// This file only wires flags to the commands in check.cc, info.cc, health.cc,
+// history.cc, watch.cc and admin.cc.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -25,6 +25,7 @@
 #include "check.h"
 #include "connection.h"
 #include "exit_codes.h"
+#include "health.h"
 #include "history.h"
 #include "info.h"
 #include "watch.h"
@@ -129,6 +130,20 @@ int Main(int argc, char** argv) {
     run = [&] {
       return WithConnection(
           connection, [&](const Connection& c) { return RunInfo(c, json); });
+    };
+  });
+
+  // health
+  std::string health_service;
+  CLI::App* health_cmd = Command(
+      &app, "health",
+      "grpc.health.v1 check (no API key needed): exit 0 when SERVING, 4 otherwise",
+      &connection);
+  health_cmd->add_option("--service", health_service,
+                         "Service to check, e.g. screening.v1.ScreeningService (default: the server)");
+  health_cmd->callback([&] {
+    run = [&] {
+      return WithConnection(connection, [&](const Connection& c) { return RunHealth(c, health_service); });
     };
   });
 

@@ -111,10 +111,39 @@ TEST_F(CliAgainstServerTest, InfoShowsTheLoadedSnapshot) {
   }
 }
 
+TEST_F(CliAgainstServerTest, HealthIsServingForTheServerAndTheScreeningService) {
+  RunResult run = Cli({"health"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(run.out, "SERVING\n");
+  run = Cli({"health", "--service", "screening.v1.ScreeningService"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(run.out, "SERVING\n");
+  // An unknown service is an error of the call (NOT_FOUND), not a status.
+  run = Cli({"health", "--service", "no.such.Service"});
+  EXPECT_EQ(run.exit_code, 6) << run.out << run.err;
+  EXPECT_NE(run.err.find("NOT_FOUND"), std::string::npos) << run.err;
+}
+
+// What docker-compose's health check runs: with authentication on and no key
+// the screening calls are refused, but the health check answers.
+TEST(CliHealthTest, HealthNeedsNoKeyWhenAuthenticationIsOn) {
+  TempDir dir;
+  ServerProcess server({"--db", dir.File("s.db"), "--lists", RepoPath("lists/sources.conf"), "--auth", "on"});
+  ASSERT_TRUE(server.started()) << server.Output();
+  RunResult info = RunProcess({CliBinary(), "info", "--target", server.target()});
+  EXPECT_EQ(info.exit_code, 5) << info.out << info.err;
+  RunResult health = RunProcess({CliBinary(), "health", "--target", server.target()});
+  EXPECT_EQ(health.exit_code, 0) << health.out << health.err;
+  EXPECT_EQ(health.out, "SERVING\n");
+}
+
 TEST(CliWithoutServerTest, UnreachableServerExitsFour) {
   RunResult run = RunProcess({CliBinary(), "check", kLazarus, "--target", "127.0.0.1:1", "--timeout", "2"});
   EXPECT_EQ(run.exit_code, 4) << run.out << run.err;
   EXPECT_EQ(run.out.find("CLEAR"), std::string::npos);
+  RunResult health = RunProcess({CliBinary(), "health", "--target", "127.0.0.1:1", "--timeout", "2"});
+  EXPECT_EQ(health.exit_code, 4) << health.out << health.err;
+  EXPECT_EQ(health.out.find("SERVING"), std::string::npos);
 }
 
 }  // namespace
