@@ -93,6 +93,20 @@ void WriteEip55(const uint8_t account[20], char out[42]) {
   WriteEip55FromLowerHex(lower, out);
 }
 
+// Decodes the 40 hex digits after "0x" of a 42-character `text` into
+// `account`; returns the OR of their table entries (kInvalid, kLowerLetter,
+// kUpperLetter bits), so one branch afterwards judges them all.
+uint8_t DecodeAccount(std::string_view text, uint8_t account[20]) {
+  uint8_t seen = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    const uint8_t high = kHexTable[static_cast<unsigned char>(text[2 + 2 * i])];
+    const uint8_t low = kHexTable[static_cast<unsigned char>(text[3 + 2 * i])];
+    seen |= high | low;
+    account[i] = static_cast<uint8_t>((high << 4) | (low & 0x0f));
+  }
+  return seen;
+}
+
 }  // namespace
 
 std::string Eip55(const uint8_t account[20]) {
@@ -106,13 +120,7 @@ ChainList EvmChains() { return kEvmChains; }
 bool EvmKeyIfSingleCase(std::string_view text, std::string* key) {
   if (text.size() != 42 || text[0] != '0' || text[1] != 'x') return false;
   uint8_t account[20];
-  uint8_t seen = 0;  // OR of the table entries: letter cases and invalid
-  for (size_t i = 0; i < 20; ++i) {
-    const uint8_t high = kHexTable[static_cast<unsigned char>(text[2 + 2 * i])];
-    const uint8_t low = kHexTable[static_cast<unsigned char>(text[3 + 2 * i])];
-    seen |= high | low;
-    account[i] = static_cast<uint8_t>((high << 4) | (low & 0x0f));
-  }
+  const uint8_t seen = DecodeAccount(text, account);
   if ((seen & kInvalid) || ((seen & kLowerLetter) && (seen & kUpperLetter))) return false;
   key->reserve(21);
   key->push_back('E');
@@ -130,13 +138,7 @@ absl::StatusOr<Match> ParseEvm(std::string_view text) {
         absl::StrCat("EVM address must be 0x + 40 hex digits, got ", text.size() - 2, " characters after 0x"));
   }
   uint8_t account[20];
-  uint8_t seen = 0;  // OR of the table entries: letter cases and invalid
-  for (size_t i = 0; i < 20; ++i) {
-    const uint8_t high = kHexTable[static_cast<unsigned char>(text[2 + 2 * i])];
-    const uint8_t low = kHexTable[static_cast<unsigned char>(text[3 + 2 * i])];
-    seen |= high | low;
-    account[i] = static_cast<uint8_t>((high << 4) | (low & 0x0f));
-  }
+  const uint8_t seen = DecodeAccount(text, account);
   if (seen & kInvalid) {
     for (size_t i = 2; i < 42; ++i) {
       if (HexValue(text[i]) < 0) {

@@ -14,10 +14,10 @@ class AuditLogSink : public AuditSink {
   // `log` must outlive the sink.
   explicit AuditLogSink(audit::AuditLog* log) : log_(log) {}
 
-  // InvalidArgument for an unknown verdict string; the log's errors otherwise.
+  // AuditLog::Append; its errors.
   absl::Status Record(AuditEntry entry) override;
   // One AuditLog::AppendBatch: one lock, one wakeup of the writer. All or
-  // none: an unknown verdict anywhere records nothing.
+  // none: an oversized field anywhere records nothing.
   absl::Status RecordBatch(std::vector<AuditEntry>&& entries) override;
   // AuditLog::AppendBatchAsync: a batch with a MATCH is answered by the log's
   // writer thread once durable, so `done` must be short (e.g. finish a gRPC

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "audit/record.h"
 
 namespace screening::api {
 
@@ -21,16 +22,8 @@ namespace screening::api {
 // not be answered.
 inline constexpr size_t kMaxReferenceBytes = 256;
 
-struct AuditEntry {
-  std::string key_id;
-  std::string reference;
-  std::string request_id;
-  std::string address;      // normalized when valid, else as given (trimmed)
-  std::string chain;
-  std::string verdict;      // "CLEAR", "MATCH", "INVALID_ADDRESS"
-  std::vector<int64_t> matched_listing_ids;
-  std::string snapshot_id;
-};
+// One screening decision as the audit log records it.
+using AuditEntry = audit::AuditEntry;
 
 class AuditSink {
  public:

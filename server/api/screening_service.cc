@@ -189,6 +189,18 @@ void FillBatchResponse(const screening::Screened& screened, const v1::ScreenBatc
   response->set_snapshot_id(screened.snapshot->info.id);
 }
 
+audit::Verdict ToAuditVerdict(screening::Verdict verdict) {
+  switch (verdict) {
+    case screening::Verdict::kClear:
+      return audit::Verdict::kClear;
+    case screening::Verdict::kMatch:
+      return audit::Verdict::kMatch;
+    case screening::Verdict::kInvalidAddress:
+      return audit::Verdict::kInvalidAddress;
+  }
+  return audit::Verdict::kInvalidAddress;
+}
+
 // The entries vector is reused per thread: large allocations make glibc
 // consolidate its heap. Keeps at most ~250 KiB per thread.
 void ReleaseEntries(std::vector<AuditEntry>& entries) {
@@ -216,11 +228,11 @@ std::vector<AuditEntry>& ScreeningServiceImpl::AuditEntries(
     entry.request_id = screened.results.size() == 1
                            ? request_id
                            : absl::StrCat(request_id, "/", positions.empty() ? static_cast<int>(i) : positions[i]);
-    entry.address = result.normalized_address.empty()
-                        ? std::string(address::TrimWhitespace(request.address()))
-                        : result.normalized_address;
+    entry.normalized_address = result.normalized_address.empty()
+                                   ? std::string(address::TrimWhitespace(request.address()))
+                                   : result.normalized_address;
     entry.chain = result.chain;
-    entry.verdict = screening::VerdictName(result.verdict);
+    entry.verdict = ToAuditVerdict(result.verdict);
     for (const store::StoredListing& match : result.matches) entry.matched_listing_ids.push_back(match.listing_id);
     entry.snapshot_id = screened.snapshot->info.id;
   }
@@ -560,12 +572,9 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
     // ours here; the answer is computed outside the lock, which writes share.
     grpc::ByteBuffer answer;
     size_t addresses = 1;
-    to_record_.clear();
-    grpc::Status status = AnswerRead(&answer, &addresses);
-    // Ours until StartRead below lets the next message be read (and
-    // to_record_ be reused) on another thread.
+    // The MATCH records of this message, if any: handed to the audit sink below.
     std::vector<AuditEntry> records;
-    records.swap(to_record_);
+    grpc::Status status = AnswerRead(&answer, &addresses, &records);
     uint64_t answer_id = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -678,8 +687,9 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
     }
   }
 
-  // Parses the message just read and encodes its answer.
-  grpc::Status AnswerRead(grpc::ByteBuffer* answer, size_t* addresses) {
+  // Parses the message just read and encodes its answer; a MATCH's records
+  // go to `*to_record` (see AnswerStreamMessage).
+  grpc::Status AnswerRead(grpc::ByteBuffer* answer, size_t* addresses, std::vector<AuditEntry>* to_record) {
     const uint64_t index = message_index_++;
     response_.Clear();
     wire_.clear();
@@ -690,7 +700,7 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
           "stream message ", index, " (counting from 0) is not a valid screening.v1.ScreenStreamRequest"));
     } else {
       *addresses = std::max<size_t>(1, request_.requests_size());
-      grpc::Status status = service_->AnswerStreamMessage(caller_, index, request_, &response_, &wire_, &to_record_);
+      grpc::Status status = service_->AnswerStreamMessage(caller_, index, request_, &response_, &wire_, to_record);
       if (!status.ok()) return status;
     }
     if (!wire_.empty()) {
@@ -726,7 +736,6 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
   v1::ScreenStreamResponse response_;
   std::string wire_;
   uint64_t message_index_ = 0;
-  std::vector<AuditEntry> to_record_;  // the read's MATCH records, handed to the audit sink
   std::mutex mu_;
   std::deque<Answer> queue_;
   uint64_t next_answer_id_ = 0;
