@@ -122,6 +122,13 @@ TEST_F(CliAgainstServerTest, HealthIsServingForTheServerAndTheScreeningService) 
   run = Cli({"health", "--service", "no.such.Service"});
   EXPECT_EQ(run.exit_code, 6) << run.out << run.err;
   EXPECT_NE(run.err.find("NOT_FOUND"), std::string::npos) << run.err;
+  // Hostile names are just unknown services: no SERVING, no crash.
+  for (const std::string& hostile : {std::string(64 * 1024, 'x'), std::string("screening.v1.ScreeningService\n"),
+                                     std::string("\x1b[31mred")}) {
+    run = Cli({"health", "--service", hostile});
+    EXPECT_EQ(run.exit_code, 6) << run.out << run.err.substr(0, 300);
+    EXPECT_EQ(run.out.find("SERVING"), std::string::npos) << run.out.substr(0, 300);
+  }
 }
 
 // What docker-compose's health check runs: with authentication on and no key

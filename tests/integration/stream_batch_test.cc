@@ -171,6 +171,20 @@ TEST_F(StreamBatchTest, TenThousandEntriesAreAnsweredAndOneMoreIsRefusedNamingTh
   }
 }
 
+TEST_F(StreamBatchTest, AMessageThatIsNotValidIsAnItemErrorAndTheStreamGoesOn) {
+  // Proto3 strings must be UTF-8; the C++ client sends such a string anyway.
+  grpc::Status status;
+  std::vector<v1::ScreenStreamResponse> answers =
+      Exchange(*stub_, {Multi({Entry("0x\xff\xfe", "bad")}), Single(kLazarus, "next")}, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(answers.size(), 2u);
+  ASSERT_TRUE(answers[0].has_error());
+  EXPECT_EQ(answers[0].error().code(), "INVALID_ARGUMENT");
+  EXPECT_EQ(answers[0].error().message(),
+            "stream message 0 (counting from 0) is not a valid screening.v1.ScreenStreamRequest");
+  EXPECT_EQ(answers[1].result().verdict(), v1::VERDICT_MATCH);
+}
+
 TEST_F(StreamBatchTest, RequestAndRequestsTogetherAreRefused) {
   v1::ScreenStreamRequest both = Multi({Entry(kCleanEvm, "x")});
   *both.mutable_request() = Entry(kLazarus, "y");
