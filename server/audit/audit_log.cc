@@ -12,124 +12,111 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "audit/block.h"
 #include "audit/export.h"
+#include "audit/legacy_rows.h"
+#include "audit/tables.h"
 
 namespace screening::audit {
 namespace {
 
-constexpr char kColumns[] =
-    "sequence, time_us, key_id, reference, request_id, normalized_address, chain, verdict, "
-    "matched_listing_ids, snapshot_id, previous_hash, record_hash";
-
+// Records verified and deleted per prune transaction.
 constexpr int64_t kPruneChunk = 10000;
-
-// Rows per multi-row INSERT: one statement run (bind, step, reset) per 32
-// records instead of per record; 384 parameters, well under SQLite's limit.
-constexpr size_t kRowsPerInsert = 32;
-constexpr int kColumnCount = 12;
-
-std::string InsertSql(size_t rows) {
-  std::string sql = absl::StrCat("INSERT INTO audit_log (", kColumns, ") VALUES ");
-  for (size_t row = 0; row < rows; ++row) {
-    if (row > 0) sql += ",";
-    sql += "(";
-    for (int column = 0; column < kColumnCount; ++column) {
-      absl::StrAppend(&sql, column > 0 ? ",?" : "?", row * kColumnCount + column + 1);
-    }
-    sql += ")";
-  }
-  return sql;
-}
 
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
-// Reads a row selected with kColumns.
-void ReadRecord(const store::Statement& row, AuditRecord& record, std::string& ids_text) {
-  record.sequence = row.ColumnInt(0);
-  record.time = absl::FromUnixMicros(row.ColumnInt(1));
-  record.key_id = row.ColumnText(2);
-  record.reference = row.ColumnText(3);
-  record.request_id = row.ColumnText(4);
-  record.normalized_address = row.ColumnText(5);
-  record.chain = row.ColumnText(6);
-  record.verdict = row.ColumnText(7);
-  ids_text = row.ColumnText(8);
-  record.snapshot_id = row.ColumnText(9);
-  record.previous_hash = row.ColumnText(10);
-  record.record_hash = row.ColumnText(11);
-}
-
-struct Checkpoint {
-  int64_t sequence = 0;
-  std::string record_hash{kGenesisHash.data(), kGenesisHash.size()};
-  absl::Time time = absl::InfinitePast();
-};
-
-absl::StatusOr<std::optional<Checkpoint>> ReadCheckpoint(store::Connection& db) {
-  absl::StatusOr<store::Statement> q =
-      db.Prepare("SELECT sequence, record_hash, time_us FROM audit_checkpoint WHERE id = 1");
-  if (!q.ok()) return q.status();
-  absl::StatusOr<bool> row = q->Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<Checkpoint>();
-  return std::optional<Checkpoint>(Checkpoint{q->ColumnInt(0), q->ColumnText(1), absl::FromUnixMicros(q->ColumnInt(2))});
-}
+// What a block visitor returns to stop DecodeBlock early (never reported).
+absl::Status StopWalk() { return absl::CancelledError("walk stopped"); }
 
 // Checks records with sequence <= last_inclusive in order, expecting the
 // first to be `expected_sequence` linking to `expected_previous`. Fills
 // report.ok/problem/first_bad_sequence/records_checked/head_*; calls
-// `on_record` for each confirmed record.
+// `on_record` for each confirmed record, and stops after one for which it
+// returns false.
 absl::Status CheckChain(store::Connection& db, int64_t expected_sequence, std::string expected_previous,
                         int64_t last_inclusive, VerifyReport& report,
-                        const std::function<void(const AuditRecord&)>& on_record) {
+                        const std::function<bool(const AuditRecord&)>& on_record) {
   absl::StatusOr<store::Statement> q = db.Prepare(
-      absl::StrCat("SELECT ", kColumns, " FROM audit_log WHERE sequence <= ?1 ORDER BY sequence"));
+      absl::StrCat("SELECT ", kBlockColumns, " FROM audit_block WHERE first_sequence <= ?1 ORDER BY first_sequence"));
   if (!q.ok()) return q.status();
   q->Bind(1, last_inclusive);
   const int64_t first_expected = expected_sequence;
-  AuditRecord record;
-  std::string ids_text;
-  while (true) {
+  auto fail = [&report](int64_t sequence, std::string problem) {
+    report.ok = false;
+    report.first_bad_sequence = sequence;
+    report.problem = std::move(problem);
+  };
+  BlockRow block;
+  bool stopped = false;
+  while (!stopped) {
     absl::StatusOr<bool> row = q->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    ReadRecord(*q, record, ids_text);
-    const int64_t seq = record.sequence;
+    ReadBlockRow(*q, block);
+    const int64_t seq = block.first_sequence;
     if (seq != expected_sequence) {
-      report.ok = false;
-      report.first_bad_sequence = seq;
-      report.problem =
-          seq > expected_sequence
-              ? absl::StrCat("records ", expected_sequence, "..", seq - 1, " are missing before record ", seq,
-                             " (deleted)")
-              : absl::StrCat("record ", seq, " is out of place: expected record ", expected_sequence,
-                             " (inserted, or older than the prune checkpoint)");
+      fail(seq, seq > expected_sequence
+                    ? absl::StrCat("records ", expected_sequence, "..", seq - 1, " are missing before record ", seq,
+                                   " (deleted)")
+                    : absl::StrCat("record ", seq, " is out of place: expected record ", expected_sequence,
+                                   " (inserted, or older than the prune checkpoint)"));
       return absl::OkStatus();
     }
-    if (record.previous_hash != expected_previous) {
-      report.ok = false;
-      report.first_bad_sequence = seq;
-      report.problem =
-          seq == first_expected
-              ? absl::StrCat("record ", seq, "'s previous_hash does not link to the ",
-                             first_expected == 1 ? "genesis hash" : "prune checkpoint",
-                             " (a record was inserted or replaced)")
-              : absl::StrCat("record ", seq, "'s previous_hash does not match record ", seq - 1,
-                             "'s hash (a record was inserted or replaced)");
+    if (block.previous_hash != expected_previous) {
+      fail(seq, seq == first_expected
+                    ? absl::StrCat("record ", seq, "'s previous_hash does not link to the ",
+                                   first_expected == 1 ? "genesis hash" : "prune checkpoint",
+                                   " (a record was inserted or replaced)")
+                    : absl::StrCat("record ", seq, "'s previous_hash does not match record ", seq - 1,
+                                   "'s hash (a record was inserted or replaced)"));
       return absl::OkStatus();
     }
-    if (ComputeRecordHash(record, ids_text) != record.record_hash) {
-      report.ok = false;
-      report.first_bad_sequence = seq;
-      report.problem = absl::StrCat("record ", seq, "'s contents do not match its record_hash (record altered)");
+    int64_t first_time_us = 0;
+    int64_t last_time_us = 0;
+    absl::Status decoded = DecodeBlock(block, [&](AuditRecord& r, absl::string_view ids_text) -> absl::Status {
+      if (r.sequence > last_inclusive) {
+        stopped = true;
+        return StopWalk();
+      }
+      if (ComputeRecordHash(r, ids_text) != r.record_hash) {
+        // Only the record's own hash was stored: a mismatch inside a block
+        // is this record's change or a rehashed predecessor's.
+        fail(r.sequence, r.sequence == block.first_sequence
+                             ? absl::StrCat("record ", r.sequence,
+                                            "'s contents do not match its record_hash (record altered)")
+                             : absl::StrCat("record ", r.sequence, "'s contents do not match its record_hash ",
+                                            "(record altered, or record ", r.sequence - 1,
+                                            " replaced together with its hash)"));
+        return StopWalk();
+      }
+      const int64_t time_us = absl::ToUnixMicros(r.time);
+      if (r.sequence == block.first_sequence) first_time_us = time_us;
+      last_time_us = time_us;
+      ++report.records_checked;
+      report.head_sequence = r.sequence;
+      report.head_hash = r.record_hash;
+      expected_previous = r.record_hash;
+      ++expected_sequence;
+      if (on_record && !on_record(r)) {
+        stopped = true;
+        return StopWalk();
+      }
+      return absl::OkStatus();
+    });
+    if (!report.ok || stopped) return absl::OkStatus();
+    if (absl::IsDataLoss(decoded)) {
+      fail(expected_sequence, absl::StrCat(decoded.message(), " (block altered)"));
       return absl::OkStatus();
     }
-    ++report.records_checked;
-    report.head_sequence = seq;
-    report.head_hash = record.record_hash;
-    if (on_record) on_record(record);
-    expected_previous = record.record_hash;
-    ++expected_sequence;
+    if (!decoded.ok()) return decoded;
+    // The columns reads select blocks by must say what the records say.
+    if (block.last_sequence != expected_sequence - 1 || block.first_time_us != first_time_us ||
+        block.last_time_us != last_time_us) {
+      fail(block.first_sequence,
+           absl::StrCat("the block of records ", block.first_sequence, "..", expected_sequence - 1,
+                        " has sequence or time columns that disagree with its records (block altered)"));
+      return absl::OkStatus();
+    }
   }
   return absl::OkStatus();
 }
@@ -142,14 +129,40 @@ absl::Status InReadTransaction(store::Connection& db, const std::function<absl::
   return result;
 }
 
+// The newest committed record: the last of the newest block, else the prune
+// checkpoint, else the genesis.
+absl::StatusOr<ChainStart> ReadHead(store::Connection& db) {
+  absl::StatusOr<std::optional<ChainStart>> checkpoint = ReadCheckpoint(db);
+  if (!checkpoint.ok()) return checkpoint.status();
+  ChainStart head = checkpoint->value_or(ChainStart{});
+  absl::StatusOr<store::Statement> last =
+      db.Prepare(absl::StrCat("SELECT ", kBlockColumns, " FROM audit_block ORDER BY first_sequence DESC LIMIT 1"));
+  if (!last.ok()) return last.status();
+  absl::StatusOr<bool> row = last->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return head;
+  BlockRow block;
+  ReadBlockRow(*last, block);
+  absl::Status decoded = DecodeBlock(block, [&](AuditRecord& r, absl::string_view) {
+    head = ChainStart{r.sequence, r.record_hash, r.time};
+    return absl::OkStatus();
+  });
+  if (!decoded.ok()) {
+    return absl::DataLossError(absl::StrCat("the newest audit records cannot be read, so the chain cannot be continued: ",
+                                            decoded.message(), "; run `screening-server audit verify`"));
+  }
+  return head;
+}
+
 }  // namespace
 
 absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db, const std::optional<ChainHead>& expected_head) {
   VerifyReport report;
   absl::Status status = InReadTransaction(db, [&]() -> absl::Status {
-    absl::StatusOr<std::optional<Checkpoint>> checkpoint = ReadCheckpoint(db);
+    if (absl::Status legacy = CheckNoLegacyRows(db); !legacy.ok()) return legacy;
+    absl::StatusOr<std::optional<ChainStart>> checkpoint = ReadCheckpoint(db);
     if (!checkpoint.ok()) return checkpoint.status();
-    Checkpoint start = checkpoint->value_or(Checkpoint{});
+    ChainStart start = checkpoint->value_or(ChainStart{});
     report.checkpoint_sequence = start.sequence;
     report.head_sequence = start.sequence;
     report.head_hash = start.record_hash;
@@ -160,6 +173,7 @@ absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db, const std::optio
                                         if (expected_head.has_value() && r.sequence == expected_head->sequence) {
                                           hash_at_expected = r.record_hash;
                                         }
+                                        return true;
                                       });
     if (!checked.ok() || !report.ok || !expected_head.has_value() || expected_head->sequence == 0) return checked;
     if (expected_head->sequence > report.head_sequence) {
@@ -181,25 +195,30 @@ absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db, const std::optio
 
 absl::Status ScanRecords(store::Connection& db, absl::Time from, absl::Time to,
                          const std::function<absl::Status(const AuditRecord&)>& visit) {
-  // time is non-decreasing in sequence, so (time_us, sequence) is chain order
-  // and the range is read straight off the time index.
+  if (absl::Status legacy = CheckNoLegacyRows(db); !legacy.ok()) return legacy;
+  // Time is non-decreasing in sequence, so blocks in sequence order hold the
+  // range in time order; the time index finds the first block.
   absl::StatusOr<store::Statement> q = db.Prepare(absl::StrCat(
-      "SELECT ", kColumns, " FROM audit_log WHERE time_us >= ?1 AND time_us < ?2 ORDER BY time_us, sequence"));
+      "SELECT ", kBlockColumns,
+      " FROM audit_block WHERE last_time_us >= ?1 AND first_time_us < ?2 ORDER BY first_sequence"));
   if (!q.ok()) return q.status();
   q->Bind(1, static_cast<int64_t>(absl::ToUnixMicros(from))).Bind(2, static_cast<int64_t>(absl::ToUnixMicros(to)));
-  AuditRecord record;
-  std::string ids_text;
+  BlockRow block;
   while (true) {
     absl::StatusOr<bool> row = q->Step();
     if (!row.ok()) return row.status();
     if (!*row) return absl::OkStatus();
-    ReadRecord(*q, record, ids_text);
-    absl::StatusOr<std::vector<int64_t>> ids = ParseListingIds(ids_text);
-    if (!ids.ok()) {
-      return absl::DataLossError(absl::StrCat("audit record ", record.sequence, ": ", ids.status().message()));
-    }
-    record.matched_listing_ids = std::move(*ids);
-    if (absl::Status s = visit(record); !s.ok()) return s;
+    ReadBlockRow(*q, block);
+    absl::Status decoded = DecodeBlock(block, [&](AuditRecord& r, absl::string_view ids_text) -> absl::Status {
+      if (r.time < from || r.time >= to) return absl::OkStatus();
+      absl::StatusOr<std::vector<int64_t>> ids = ParseListingIds(ids_text);
+      if (!ids.ok()) {
+        return absl::DataLossError(absl::StrCat("audit record ", r.sequence, ": ", ids.status().message()));
+      }
+      r.matched_listing_ids = std::move(*ids);
+      return visit(r);
+    });
+    if (!decoded.ok()) return decoded;
   }
 }
 
@@ -234,38 +253,22 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   if (!options.clock) return absl::InvalidArgumentError("audit log: clock is required");
   absl::StatusOr<std::unique_ptr<store::Connection>> db = store::Connection::Open(path);
   if (!db.ok()) return db.status();
-  Stmt insert_one;
-  Stmt insert_many;
-  for (auto [rows, stmt] : {std::pair<size_t, Stmt*>{1, &insert_one}, {kRowsPerInsert, &insert_many}}) {
-    const std::string sql = InsertSql(rows);
-    sqlite3_stmt* raw = nullptr;
-    const int rc = sqlite3_prepare_v3((*db)->raw(), sql.c_str(), static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-    stmt->reset(raw);
-    if (rc != SQLITE_OK) {
-      return absl::FailedPreconditionError(absl::StrCat("audit_log table missing (migrations not applied?): ",
-                                                        sqlite3_errmsg((*db)->raw())));
-    }
+  if (!(*db)->Prepare("SELECT 1 FROM audit_block, audit_log, audit_checkpoint LIMIT 0").ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("audit tables missing in ", path, " (migrations not applied?)"));
   }
+  absl::StatusOr<int64_t> moved = MoveLegacyRowsIntoBlocks(**db);
+  if (!moved.ok()) return moved.status();
+  absl::StatusOr<ChainStart> head = ReadHead(**db);
+  if (!head.ok()) return head.status();
 
-  // Resume from the newest record, else the prune checkpoint, else genesis.
-  absl::StatusOr<std::optional<Checkpoint>> checkpoint = ReadCheckpoint(**db);
-  if (!checkpoint.ok()) return checkpoint.status();
-  Checkpoint head = checkpoint->value_or(Checkpoint{});
-  absl::StatusOr<store::Statement> last =
-      (*db)->Prepare("SELECT sequence, record_hash, time_us FROM audit_log ORDER BY sequence DESC LIMIT 1");
-  if (!last.ok()) return last.status();
-  absl::StatusOr<bool> row = last->Step();
-  if (!row.ok()) return row.status();
-  if (*row) head = Checkpoint{last->ColumnInt(0), last->ColumnText(1), absl::FromUnixMicros(last->ColumnInt(2))};
-
-  std::unique_ptr<AuditLog> log(
-      new AuditLog(path, std::move(options), std::move(*db), std::move(insert_one), std::move(insert_many)));
-  log->head_sequence_ = head.sequence;
-  log->head_hash_ = head.record_hash;
-  log->last_sequence_ = log->committed_sequence_ = log->durable_sequence_ = head.sequence;
-  log->committed_hash_ = head.record_hash;
-  log->last_time_ = head.time;
+  std::unique_ptr<AuditLog> log(new AuditLog(path, std::move(options), std::move(*db)));
+  log->moved_from_rows_ = *moved;
+  log->head_sequence_ = head->sequence;
+  log->head_hash_ = head->record_hash;
+  log->last_sequence_ = log->committed_sequence_ = log->durable_sequence_ = head->sequence;
+  log->committed_hash_ = head->record_hash;
+  log->last_time_ = head->time;
   absl::StatusOr<std::unique_ptr<store::Connection>> checkpoint_db = store::Connection::Open(path);
   if (!checkpoint_db.ok()) return checkpoint_db.status();
   log->checkpoint_db_ = std::move(*checkpoint_db);
@@ -276,16 +279,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   return log;
 }
 
-void AuditLog::StmtDeleter::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
-
-AuditLog::AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db, Stmt insert_one,
-                   Stmt insert_many)
-    : path_(std::move(path)),
-      options_(std::move(options)),
-      db_(std::move(db)),
-      insert_one_(std::move(insert_one)),
-      insert_many_(std::move(insert_many)) {}
-
+AuditLog::AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db)
+    : path_(std::move(path)), options_(std::move(options)), db_(std::move(db)) {}
 AuditLog::~AuditLog() { Shutdown().IgnoreError(); }
 
 absl::Status AuditLog::CheckFields(const AuditEntry& entry) {
@@ -604,52 +599,33 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
     f.matched_listing_ids_text = p.matched_listing_ids_text;
     f.snapshot_id = p.snapshot_id;
     f.previous_hash = previous;
-    ComputeRecordHashInto(f, hash_scratch_, p.record_hash);
+    ComputeRecordDigest(f, hash_scratch_, p.digest);
+    DigestToHex(p.digest, p.record_hash);
     previous = absl::string_view(p.record_hash, kHashHexLength);
   }
   absl::Status status = db_->InTransaction([&]() -> absl::Status {
-    size_t at = 0;
-    for (; at + kRowsPerInsert <= batch.size(); at += kRowsPerInsert) {
-      if (absl::Status s = InsertRows(insert_many_.get(), batch, at, kRowsPerInsert); !s.ok()) return s;
+    encoder_.Start(batch.front().sequence, head_hash_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Pending& p = batch[i];
+      if (encoder_.count() == kMaxRecordsPerBlock) {
+        if (absl::Status s = InsertBlockRow(*db_, encoder_.row()); !s.ok()) return s;
+        encoder_.Start(p.sequence, absl::string_view(batch[i - 1].record_hash, kHashHexLength));
+      }
+      BlockText text;
+      text[kKeyId] = p.key_id;
+      text[kReference] = p.reference;
+      text[kRequestId] = p.request_id;
+      text[kNormalizedAddress] = p.normalized_address;
+      text[kChain] = p.chain;
+      text[kMatchedListingIds] = p.matched_listing_ids_text;
+      text[kSnapshotId] = p.snapshot_id;
+      encoder_.Add(p.time_us, p.verdict, text, p.digest);
     }
-    for (; at < batch.size(); ++at) {
-      if (absl::Status s = InsertRows(insert_one_.get(), batch, at, 1); !s.ok()) return s;
-    }
-    return absl::OkStatus();
+    return InsertBlockRow(*db_, encoder_.row());
   });
   if (!status.ok()) return status;
   head_sequence_ = batch.back().sequence;
   head_hash_.assign(batch.back().record_hash, kHashHexLength);
-  return absl::OkStatus();
-}
-
-absl::Status AuditLog::InsertRows(sqlite3_stmt* stmt, std::vector<Pending>& batch, size_t first, size_t count) {
-  // The strings outlive the statement run (reset below), so SQLite may use
-  // them in place (SQLITE_STATIC) instead of copying every field.
-  auto text = [stmt](int index, absl::string_view value) {
-    sqlite3_bind_text(stmt, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
-  };
-  for (size_t row = 0; row < count; ++row) {
-    const size_t i = first + row;
-    const Pending& p = batch[i];
-    const int base = static_cast<int>(row) * kColumnCount;
-    sqlite3_bind_int64(stmt, base + 1, p.sequence);
-    sqlite3_bind_int64(stmt, base + 2, p.time_us);
-    text(base + 3, p.key_id);
-    text(base + 4, p.reference);
-    text(base + 5, p.request_id);
-    text(base + 6, p.normalized_address);
-    text(base + 7, p.chain);
-    text(base + 8, VerdictName(p.verdict));
-    text(base + 9, p.matched_listing_ids_text);
-    text(base + 10, p.snapshot_id);
-    text(base + 11, i == 0 ? absl::string_view(head_hash_)
-                           : absl::string_view(batch[i - 1].record_hash, kHashHexLength));
-    text(base + 12, absl::string_view(p.record_hash, kHashHexLength));
-  }
-  const int rc = sqlite3_step(stmt);
-  sqlite3_reset(stmt);
-  if (rc != SQLITE_DONE) return store::SqliteStatus(db_->raw(), rc, "audit insert");
   return absl::OkStatus();
 }
 
@@ -732,84 +708,77 @@ absl::StatusOr<int64_t> AuditLog::Export(absl::Time from, absl::Time to, ExportF
 
 absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(absl::Duration retention, absl::Time now) {
   if (retention <= absl::ZeroDuration()) return absl::InvalidArgumentError("audit retention must be positive");
-  const int64_t cutoff_us = absl::ToUnixMicros(now - retention);
+  const absl::Time cutoff = now - retention;
   PruneResult result;
   std::lock_guard<std::mutex> db_lock(db_mu_);
-
-  // The first record to keep: the oldest inside the retention, by the time
-  // index, or any earlier-sequenced record inside it (only if time went
-  // backwards in a tampered file): pruning removes a prefix of the chain only.
-  int64_t first_kept = std::numeric_limits<int64_t>::max();
-  {
-    absl::StatusOr<store::Statement> q = db_->Prepare(
-        "SELECT sequence FROM audit_log WHERE time_us >= ?1 ORDER BY time_us, sequence LIMIT 1");
-    if (!q.ok()) return q.status();
-    q->Bind(1, cutoff_us);
-    absl::StatusOr<bool> row = q->Step();
-    if (!row.ok()) return row.status();
-    if (*row) first_kept = q->ColumnInt(0);
-    absl::StatusOr<store::Statement> earlier =
-        db_->Prepare("SELECT min(sequence) FROM audit_log WHERE sequence < ?1 AND time_us >= ?2");
-    if (!earlier.ok()) return earlier.status();
-    earlier->Bind(1, first_kept).Bind(2, cutoff_us);
-    row = earlier->Step();
-    if (!row.ok()) return row.status();
-    if (*row && !earlier->ColumnIsNull(0)) first_kept = std::min(first_kept, earlier->ColumnInt(0));
-  }
-
-  while (true) {
-    bool done = false;
+  bool done = false;
+  while (!done) {
     absl::Status status = db_->InTransaction([&]() -> absl::Status {
-      absl::StatusOr<std::optional<Checkpoint>> checkpoint = ReadCheckpoint(*db_);
+      absl::StatusOr<std::optional<ChainStart>> checkpoint = ReadCheckpoint(*db_);
       if (!checkpoint.ok()) return checkpoint.status();
-      const Checkpoint start = checkpoint->value_or(Checkpoint{});
+      const ChainStart start = checkpoint->value_or(ChainStart{});
       result.checkpoint_sequence = start.sequence;
-      const int64_t chunk_end = std::min(first_kept - 1, start.sequence + kPruneChunk);
-      if (chunk_end <= start.sequence) {
-        done = true;
-        return absl::OkStatus();
-      }
-      // Never destroy evidence: what is pruned must verify first.
+      // Walk the chain from its start while records are older than the
+      // cutoff: pruning removes a prefix of the chain only, and never
+      // destroys evidence, so what is pruned must verify first.
+      ChainStart last_pruned = start;
       VerifyReport report;
-      absl::Status checked = CheckChain(*db_, start.sequence + 1, start.record_hash, chunk_end, report, nullptr);
+      const int64_t chunk_end = start.sequence + kPruneChunk;
+      absl::Status checked =
+          CheckChain(*db_, start.sequence + 1, start.record_hash, chunk_end, report, [&](const AuditRecord& r) {
+            if (r.time >= cutoff) return false;
+            last_pruned = ChainStart{r.sequence, r.record_hash, r.time};
+            return true;
+          });
       if (!checked.ok()) return checked;
       if (!report.ok) {
         return absl::FailedPreconditionError(
             absl::StrCat("refusing to prune a broken audit chain: ", report.problem));
       }
-      if (report.records_checked == 0) {
-        done = true;
-        return absl::OkStatus();
+      done = last_pruned.sequence < chunk_end;
+      if (last_pruned.sequence == start.sequence) return absl::OkStatus();
+
+      // The block holding the last pruned record keeps its later records:
+      // they move to a new block that links to the checkpoint.
+      BlockEncoder rest;
+      rest.Start(last_pruned.sequence + 1, last_pruned.record_hash);
+      absl::StatusOr<store::Statement> cut = db_->Prepare(absl::StrCat(
+          "SELECT ", kBlockColumns, " FROM audit_block WHERE first_sequence <= ?1 ORDER BY first_sequence DESC LIMIT 1"));
+      if (!cut.ok()) return cut.status();
+      cut->Bind(1, last_pruned.sequence);
+      if (absl::StatusOr<bool> row = cut->Step(); !row.ok() || !*row) {
+        return row.ok() ? absl::InternalError("audit prune: a verified block vanished") : row.status();
       }
-      absl::StatusOr<store::Statement> time_q =
-          db_->Prepare("SELECT time_us FROM audit_log WHERE sequence = ?1");
-      if (!time_q.ok()) return time_q.status();
-      time_q->Bind(1, report.head_sequence);
-      if (absl::StatusOr<bool> row = time_q->Step(); !row.ok() || !*row) {
-        return row.ok() ? absl::InternalError("audit prune: record vanished") : row.status();
-      }
-      const int64_t head_time_us = time_q->ColumnInt(0);
-      absl::StatusOr<store::Statement> del = db_->Prepare("DELETE FROM audit_log WHERE sequence <= ?1");
+      BlockRow block;
+      ReadBlockRow(*cut, block);
+      absl::Status kept = DecodeBlock(block, [&](AuditRecord& r, absl::string_view ids_text) {
+        return r.sequence > last_pruned.sequence ? rest.Add(r, ids_text) : absl::OkStatus();
+      });
+      if (!kept.ok()) return kept;
+      absl::StatusOr<store::Statement> del = db_->Prepare("DELETE FROM audit_block WHERE first_sequence <= ?1");
       if (!del.ok()) return del.status();
-      del->Bind(1, report.head_sequence);
+      del->Bind(1, last_pruned.sequence);
       if (absl::Status s = del->Run(); !s.ok()) return s;
-      result.pruned += sqlite3_changes(db_->raw());
+      if (rest.count() > 0) {
+        if (absl::Status s = InsertBlockRow(*db_, rest.row()); !s.ok()) return s;
+      }
       absl::StatusOr<store::Statement> upsert = db_->Prepare(
           "INSERT INTO audit_checkpoint (id, sequence, record_hash, time_us, pruned_at_us) "
           "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence, "
           "record_hash = excluded.record_hash, time_us = excluded.time_us, pruned_at_us = excluded.pruned_at_us");
       if (!upsert.ok()) return upsert.status();
-      upsert->Bind(1, report.head_sequence)
-          .Bind(2, Sv(report.head_hash))
-          .Bind(3, head_time_us)
+      upsert->Bind(1, last_pruned.sequence)
+          .Bind(2, Sv(last_pruned.record_hash))
+          .Bind(3, static_cast<int64_t>(absl::ToUnixMicros(last_pruned.time)))
           .Bind(4, static_cast<int64_t>(absl::ToUnixMicros(now)));
       if (absl::Status s = upsert->Run(); !s.ok()) return s;
-      result.checkpoint_sequence = report.head_sequence;
+      result.pruned += last_pruned.sequence - start.sequence;
+      result.checkpoint_sequence = last_pruned.sequence;
       return absl::OkStatus();
     });
     if (!status.ok()) return status;
-    if (done) return result;
   }
+  return result;
 }
 
 AuditLog::Stats AuditLog::stats() const {
@@ -821,6 +790,7 @@ AuditLog::Stats AuditLog::stats() const {
   s.batches = batches_;
   s.blocked_appends = blocked_appends_;
   s.write_failures = write_failures_;
+  s.moved_from_rows = moved_from_rows_;
   return s;
 }
 

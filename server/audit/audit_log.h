@@ -1,5 +1,6 @@
 // The compliance record: a tamper-evident, hash-chained log of every
-// screening in the SQLite tables of migrations/0003_audit_log.sql.
+// screening, stored in blocks of records (audit/block.h) in the SQLite
+// tables of migrations/0004_audit_blocks.sql.
 //
 // Durability contract
 //  - Append of a MATCH returns only after that record, and every record
@@ -60,11 +61,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "audit/block.h"
 #include "audit/record.h"
 #include "store/sqlite.h"
 
 struct sqlite3;
-struct sqlite3_stmt;
 
 namespace screening::audit {
 
@@ -134,12 +135,17 @@ class AuditLog {
     int64_t batches = 0;             // transactions committed by this instance
     int64_t blocked_appends = 0;     // appends that waited on a full queue
     int64_t write_failures = 0;
+    int64_t moved_from_rows = 0;     // records Open moved from audit_log into blocks
   };
 
   // Opens the log in the database at `path` (migrations applied; else
-  // FailedPrecondition), resumes the chain from its head and starts the
-  // writer thread. InvalidArgument for a zero capacity or batch size or a
-  // non-positive interval.
+  // FailedPrecondition), moves records from before block storage into
+  // blocks (audit/legacy_rows.h: FailedPrecondition if they do not verify),
+  // resumes the chain from its head and starts the writer thread.
+  // InvalidArgument for a zero capacity or batch size or a non-positive
+  // interval; DataLoss when the newest block cannot be decoded (the chain
+  // cannot be continued: `screening-server audit verify` says where it
+  // breaks).
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path, Options options);
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path) {
     return Open(path, Options());
@@ -219,8 +225,8 @@ class AuditLog {
 
  private:
   // An accepted record in the writer's form: the entry's strings moved in,
-  // nothing copied. The writer fills record_hash (previous_hash is the
-  // record_hash of the record before).
+  // nothing copied. The writer fills digest and record_hash (previous_hash
+  // is the record_hash of the record before).
   struct Pending {
     int64_t sequence = 0;
     int64_t time_us = 0;
@@ -232,15 +238,11 @@ class AuditLog {
     std::string chain;
     std::string matched_listing_ids_text;
     std::string snapshot_id;
+    RecordDigest digest;
     char record_hash[kHashHexLength];
   };
-  struct StmtDeleter {
-    void operator()(sqlite3_stmt* stmt) const;
-  };
-  using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 
-  AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db, Stmt insert_one,
-           Stmt insert_many);
+  AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db);
   static absl::Status CheckFields(const AuditEntry& entry);
   static Pending ToPending(AuditEntry&& entry);
   // Assigns times and sequence numbers to records[0..count) and queues them
@@ -271,12 +273,10 @@ class AuditLog {
   void CheckpointLoop();
   // SQLite's WAL hook on the writer's connection, after each commit.
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
-  // Hashes and inserts `batch` in one transaction (synchronous=NORMAL: not
-  // yet durable, see SyncWal); on success advances head_hash_/head_sequence_.
-  // Caller holds db_mu_.
+  // Hashes `batch` and inserts it as blocks in one transaction
+  // (synchronous=NORMAL: not yet durable, see SyncWal); on success advances
+  // head_hash_/head_sequence_. Caller holds db_mu_.
   absl::Status WriteBatch(std::vector<Pending>& batch);
-  // Binds `count` records starting at batch[first] to `stmt` and runs it.
-  absl::Status InsertRows(sqlite3_stmt* stmt, std::vector<Pending>& batch, size_t first, size_t count);
   // fdatasyncs the WAL: makes every earlier synchronous=NORMAL commit durable.
   absl::Status SyncWal();
   absl::StatusOr<std::unique_ptr<store::Connection>> OpenReader();
@@ -287,8 +287,7 @@ class AuditLog {
   // The write connection, used by the writer thread and Prune.
   std::mutex db_mu_;
   std::unique_ptr<store::Connection> db_;
-  Stmt insert_one_;   // one row
-  Stmt insert_many_;  // kRowsPerInsert rows: fewer statement runs per batch
+  BlockEncoder encoder_;
   std::string hash_scratch_;
   int64_t head_sequence_ = 0;  // last committed record; guarded by db_mu_
   std::string head_hash_;
@@ -310,6 +309,7 @@ class AuditLog {
   int64_t batches_ = 0;
   int64_t blocked_appends_ = 0;
   int64_t write_failures_ = 0;
+  int64_t moved_from_rows_ = 0;
   int blocked_waiters_ = 0;
   uint64_t writer_wakeups_ = 0;  // WakeWriterLocked calls, for BackOff
   struct DurableWaiter {

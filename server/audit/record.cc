@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -111,19 +112,13 @@ struct CtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
 
-void Sha256HexInto(absl::string_view data, char* hex) {
+void Sha256Into(absl::string_view data, RecordDigest& digest) {
   thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
-  unsigned char digest[32];
   unsigned int len = 0;
   if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), Sha256Md(), nullptr) != 1 ||
       EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1 || len != sizeof(digest)) {
+      EVP_DigestFinal_ex(ctx.get(), digest.data(), &len) != 1 || len != digest.size()) {
     std::abort();
-  }
-  static constexpr char kDigits[] = "0123456789abcdef";
-  for (int i = 0; i < 32; ++i) {
-    hex[2 * i] = kDigits[digest[i] >> 4];
-    hex[2 * i + 1] = kDigits[digest[i] & 0xf];
   }
 }
 
@@ -200,10 +195,54 @@ std::string CanonicalEncoding(const AuditRecord& r, absl::string_view matched_li
   return out;
 }
 
-void ComputeRecordHashInto(const RecordFields& fields, std::string& scratch, char* hex_out) {
+void ComputeRecordDigest(const RecordFields& fields, std::string& scratch, RecordDigest& digest) {
   scratch.clear();
   AppendCanonicalEncoding(scratch, fields);
-  Sha256HexInto(scratch, hex_out);
+  Sha256Into(scratch, digest);
+}
+
+void ComputeRecordHashInto(const RecordFields& fields, std::string& scratch, char* hex_out) {
+  RecordDigest digest;
+  ComputeRecordDigest(fields, scratch, digest);
+  DigestToHex(digest, hex_out);
+}
+
+void DigestToHex(const RecordDigest& digest, char* hex_out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (size_t i = 0; i < digest.size(); ++i) {
+    hex_out[2 * i] = kDigits[digest[i] >> 4];
+    hex_out[2 * i + 1] = kDigits[digest[i] & 0xf];
+  }
+}
+
+std::string DigestToHex(const RecordDigest& digest) {
+  std::string hex(kHashHexLength, '\0');
+  DigestToHex(digest, hex.data());
+  return hex;
+}
+
+bool HexToDigest(absl::string_view hex, RecordDigest& digest) {
+  if (hex.size() != kHashHexLength) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < digest.size(); ++i) {
+    const int high = nibble(hex[2 * i]);
+    const int low = nibble(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return false;
+    digest[i] = static_cast<unsigned char>(high << 4 | low);
+  }
+  return true;
+}
+
+std::optional<Verdict> ParseVerdict(absl::string_view name) {
+  for (Verdict v : {Verdict::kClear, Verdict::kMatch, Verdict::kInvalidAddress}) {
+    if (VerdictName(v) == name) return v;
+  }
+  return std::nullopt;
 }
 
 std::string ComputeRecordHash(const AuditRecord& record, absl::string_view matched_listing_ids_text) {
@@ -219,7 +258,12 @@ std::string ComputeRecordHash(const AuditRecord& record) {
 
 std::string SanitizeUtf8(std::string text) {
   size_t i = 0;
-  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;  // ASCII fast path
+  // ASCII fast path, eight bytes at a time: every field of almost every record.
+  for (uint64_t word; i + 8 <= text.size(); i += 8) {
+    std::memcpy(&word, text.data() + i, 8);
+    if (word & 0x8080808080808080ull) break;
+  }
+  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
   while (i < text.size()) {  // then full validation: most fields are valid
     const size_t len = ValidSequenceLength(text, i);
     if (len == 0) break;

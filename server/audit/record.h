@@ -25,6 +25,7 @@
 #ifndef SCREENING_AUDIT_RECORD_H_
 #define SCREENING_AUDIT_RECORD_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -108,6 +109,19 @@ inline constexpr size_t kHashHexLength = 64;
 // to `hex_out`; `scratch` is reused for the encoding, so a caller hashing
 // many records allocates nothing per record. Same hash as ComputeRecordHash.
 void ComputeRecordHashInto(const RecordFields& fields, std::string& scratch, char* hex_out);
+
+// The SHA-256 itself, for storage (blocks keep 32 bytes, not 64 hex chars).
+using RecordDigest = std::array<unsigned char, 32>;
+// ComputeRecordHashInto's hash as bytes.
+void ComputeRecordDigest(const RecordFields& fields, std::string& scratch, RecordDigest& digest);
+// `digest` as kHashHexLength lowercase hex chars at `hex_out`.
+void DigestToHex(const RecordDigest& digest, char* hex_out);
+std::string DigestToHex(const RecordDigest& digest);
+// Inverse of DigestToHex (either case); false unless `hex` is 64 hex digits.
+bool HexToDigest(absl::string_view hex, RecordDigest& digest);
+
+// "CLEAR", "MATCH" or "INVALID_ADDRESS" back to the enum; nullopt otherwise.
+std::optional<Verdict> ParseVerdict(absl::string_view name);
 
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD.
 std::string SanitizeUtf8(std::string text);

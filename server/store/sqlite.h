@@ -40,6 +40,9 @@ class Statement {
   Statement& Bind(int index, double value);
   Statement& Bind(int index, std::string_view text);
   Statement& BindBlob(int index, std::string_view bytes);
+  // Binds `bytes` without copying them: they must stay unchanged until the
+  // statement is reset (for large blobs written once).
+  Statement& BindBlobInPlace(int index, std::string_view bytes);
   Statement& BindNull(int index);
 
   // Advances: true while a row is available, false when done. Errors as Status.

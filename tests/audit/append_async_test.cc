@@ -13,7 +13,8 @@
 namespace screening::audit {
 namespace {
 
-using testing::CountRows;
+using testing::CountRecords;
+using testing::IsMatch;
 using testing::Entry;
 using testing::TempDatabase;
 
@@ -52,7 +53,7 @@ TEST(AppendBatchAsyncTest, WithoutAMatchTheCallbackRunsBeforeReturnOnTheCallersT
   EXPECT_TRUE(outcome.future.get().ok());
   EXPECT_EQ(outcome.thread, std::this_thread::get_id());
   EXPECT_EQ((*log)->stats().last_sequence, 2);
-  EXPECT_EQ(CountRows(*db.Connect()), 0);  // enqueued, not yet committed
+  EXPECT_EQ(CountRecords(*db.Connect()), 0);  // enqueued, not yet committed
 }
 
 TEST(AppendBatchAsyncTest, AMatchIsDurableWithEverythingBeforeItWhenTheWriterCallsBack) {
@@ -67,8 +68,8 @@ TEST(AppendBatchAsyncTest, AMatchIsDurableWithEverythingBeforeItWhenTheWriterCal
   EXPECT_TRUE(outcome.future.get().ok());
   EXPECT_NE(outcome.thread, std::this_thread::get_id());  // the writer answered
   auto reader = db.Connect();
-  EXPECT_EQ(CountRows(*reader), 7);
-  EXPECT_EQ(CountRows(*reader, "sequence = 7 AND verdict = 'MATCH' AND matched_listing_ids = '7,9'"), 1);
+  EXPECT_EQ(CountRecords(*reader), 7);
+  EXPECT_EQ(CountRecords(*reader, [](const AuditRecord& r) { return r.sequence == 7 && IsMatch(r) && r.matched_listing_ids == std::vector<int64_t>{7, 9}; }), 1);
   EXPECT_GE((*log)->stats().committed_sequence, 7);
 }
 
@@ -101,7 +102,7 @@ TEST(AppendBatchAsyncTest, ManyConcurrentMatchesEachGetExactlyOneCallbackAndAllA
   EXPECT_EQ(ok.load(), kThreads * kPerThread);
   EXPECT_EQ(failed.load(), 0);
   auto reader = db.Connect();
-  EXPECT_EQ(CountRows(*reader, "verdict = 'MATCH'"), kThreads * kPerThread);
+  EXPECT_EQ(CountRecords(*reader, IsMatch), kThreads * kPerThread);
   EXPECT_TRUE(VerifyChain(*reader)->ok);
 }
 
@@ -130,7 +131,7 @@ TEST(AppendBatchAsyncTest, AFailedCommitCallsBackWithTheErrorAndTheRecordIsStill
   auto log = AuditLog::Open(db.path(), SlowWriter());
   ASSERT_TRUE(log.ok()) << log.status();
   auto other = db.Connect();
-  ASSERT_TRUE(other->Execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_log "
+  ASSERT_TRUE(other->Execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_block "
                              "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END").ok());
   Outcome outcome;
   ASSERT_TRUE((*log)->AppendBatchAsync({Entry(Verdict::kMatch, "m", {3})}, outcome.Callback()).ok());
@@ -138,10 +139,10 @@ TEST(AppendBatchAsyncTest, AFailedCommitCallsBackWithTheErrorAndTheRecordIsStill
   absl::Status status = outcome.future.get();
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("disk on fire"), absl::string_view::npos) << status;
-  EXPECT_EQ(CountRows(*other), 0);
+  EXPECT_EQ(CountRecords(*other), 0);
   ASSERT_TRUE(other->Execute("DROP TRIGGER refuse").ok());
   ASSERT_TRUE((*log)->Flush().ok());
-  EXPECT_EQ(CountRows(*other, "verdict = 'MATCH'"), 1);
+  EXPECT_EQ(CountRecords(*other, IsMatch), 1);
   EXPECT_EQ(outcome.calls.load(), 1);
 }
 
@@ -155,7 +156,7 @@ TEST(AppendBatchAsyncTest, ShutdownMakesAPendingMatchDurableAndCallsBackOk) {
   ASSERT_TRUE((*log)->Shutdown().ok());
   ASSERT_TRUE(outcome.Done());
   EXPECT_TRUE(outcome.future.get().ok());
-  EXPECT_EQ(CountRows(*db.Connect(), "verdict = 'MATCH'"), 1);
+  EXPECT_EQ(CountRecords(*db.Connect(), IsMatch), 1);
 }
 
 }  // namespace

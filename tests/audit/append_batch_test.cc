@@ -9,7 +9,8 @@
 namespace screening::audit {
 namespace {
 
-using testing::CountRows;
+using testing::CountRecords;
+using testing::IsMatch;
 using testing::Entry;
 using testing::FakeClock;
 using testing::TempDatabase;
@@ -84,7 +85,7 @@ TEST(AppendBatchTest, OneOversizedFieldRefusesTheWholeBatch) {
   ASSERT_TRUE((*log)->Flush().ok());
   EXPECT_EQ((*log)->stats().last_sequence, 0);
   auto conn = db.Connect();
-  EXPECT_EQ(CountRows(*conn), 0);
+  EXPECT_EQ(CountRecords(*conn), 0);
 }
 
 TEST(AppendBatchTest, MatchInTheBatchIsDurableWhenItReturns) {
@@ -102,8 +103,8 @@ TEST(AppendBatchTest, MatchInTheBatchIsDurableWhenItReturns) {
   AuditLog::Stats stats = (*log)->stats();
   EXPECT_EQ(stats.committed_sequence, 20);
   auto conn = db.Connect();
-  EXPECT_EQ(CountRows(*conn), 20);
-  EXPECT_EQ(CountRows(*conn, "verdict = 'MATCH' AND matched_listing_ids = '42'"), 1);
+  EXPECT_EQ(CountRecords(*conn), 20);
+  EXPECT_EQ(CountRecords(*conn, [](const AuditRecord& r) { return IsMatch(r) && r.matched_listing_ids == std::vector<int64_t>{42}; }), 1);
 }
 
 TEST(AppendBatchTest, BatchLargerThanTheQueueIsRecordedWhole) {

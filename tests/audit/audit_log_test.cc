@@ -10,7 +10,8 @@
 namespace screening::audit {
 namespace {
 
-using testing::CountRows;
+using testing::CountRecords;
+using testing::IsMatch;
 using testing::Entry;
 using testing::FakeClock;
 using testing::TempDatabase;
@@ -66,12 +67,12 @@ TEST(AuditLogTest, MatchIsCommittedBeforeAppendReturnsTogetherWithEarlierRecords
   ASSERT_TRUE(log.ok()) << log.status();
   auto reader = db.Connect();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->Append(Entry(Verdict::kClear)).ok());
-  EXPECT_EQ(CountRows(*reader), 0);  // CLEAR records wait for their batch
+  EXPECT_EQ(CountRecords(*reader), 0);  // CLEAR records wait for their batch
   ASSERT_TRUE((*log)->Append(Entry(Verdict::kMatch, "m", {3})).ok());
-  EXPECT_EQ(CountRows(*reader), 6);  // the MATCH and everything before it
-  EXPECT_EQ(CountRows(*reader, "verdict = 'MATCH'"), 1);
+  EXPECT_EQ(CountRecords(*reader), 6);  // the MATCH and everything before it
+  EXPECT_EQ(CountRecords(*reader, IsMatch), 1);
   ASSERT_TRUE((*log)->Append(Entry(Verdict::kClear)).ok());
-  EXPECT_EQ(CountRows(*reader), 6);
+  EXPECT_EQ(CountRecords(*reader), 6);
   EXPECT_EQ((*log)->stats().queued, 1);
 }
 
@@ -82,7 +83,7 @@ TEST(AuditLogTest, FlushCommitsEverythingAppendedBefore) {
   auto reader = db.Connect();
   for (int i = 0; i < 100; ++i) ASSERT_TRUE((*log)->Append(Entry(Verdict::kClear)).ok());
   ASSERT_TRUE((*log)->Flush().ok());
-  EXPECT_EQ(CountRows(*reader), 100);
+  EXPECT_EQ(CountRecords(*reader), 100);
   EXPECT_EQ((*log)->stats().queued, 0);
   ASSERT_TRUE((*log)->Flush().ok());  // nothing new: returns at once
 }
@@ -96,7 +97,7 @@ TEST(AuditLogTest, BatchSizeTriggersACommitWithoutWaitingForTheInterval) {
   for (int i = 0; i < 10; ++i) ASSERT_TRUE((*log)->Append(Entry(Verdict::kClear)).ok());
   // The writer commits on its own; wait for it without a time bound.
   while ((*log)->stats().committed_sequence < 10) std::this_thread::yield();
-  EXPECT_EQ(CountRows(*db.Connect()), 10);
+  EXPECT_EQ(CountRecords(*db.Connect()), 10);
 }
 
 TEST(AuditLogTest, ReopenResumesTheChain) {
@@ -224,7 +225,7 @@ TEST(AuditLogTest, GracefulShutdownLosesNoneUnderConcurrentAppendersAndBackpress
   EXPECT_EQ(*all.begin(), 1);
   EXPECT_EQ(*all.rbegin(), kThreads * kPerThread);
   auto reader = db.Connect();
-  EXPECT_EQ(CountRows(*reader), kThreads * kPerThread);
+  EXPECT_EQ(CountRecords(*reader), kThreads * kPerThread);
   // Each thread's records are in its own call order.
   for (const auto& s : sequences) EXPECT_TRUE(std::is_sorted(s.begin(), s.end()));
   auto report = VerifyChain(*reader);
@@ -240,7 +241,7 @@ TEST(AuditLogTest, DestructorDrainsTheQueue) {
     ASSERT_TRUE(log.ok());
     for (int i = 0; i < 300; ++i) ASSERT_TRUE((*log)->Append(Entry(Verdict::kClear)).ok());
   }
-  EXPECT_EQ(CountRows(*db.Connect()), 300);
+  EXPECT_EQ(CountRecords(*db.Connect()), 300);
 }
 
 TEST(AuditLogTest, WriteFailureKeepsRecordsQueuedAndReportsTheError) {
@@ -250,19 +251,19 @@ TEST(AuditLogTest, WriteFailureKeepsRecordsQueuedAndReportsTheError) {
   ASSERT_TRUE((*log)->Append(Entry(Verdict::kClear, "before")).ok());
   // The table refuses inserts for a while, as a full disk would.
   auto other = db.Connect();
-  ASSERT_TRUE(other->Execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_log "
+  ASSERT_TRUE(other->Execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_block "
                              "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END").ok());
   absl::StatusOr<int64_t> match = (*log)->Append(Entry(Verdict::kMatch, "m", {9}));
   ASSERT_FALSE(match.ok());
   EXPECT_NE(match.status().message().find("disk on fire"), absl::string_view::npos) << match.status();
   EXPECT_GE((*log)->stats().write_failures, 1);
-  EXPECT_EQ(CountRows(*other), 0);
+  EXPECT_EQ(CountRecords(*other), 0);
   ASSERT_TRUE(other->Execute("DROP TRIGGER refuse").ok());
   // The writer retries: nothing was lost, order kept.
   ASSERT_TRUE((*log)->Flush().ok());
   ASSERT_TRUE((*log)->Shutdown().ok());
-  EXPECT_EQ(CountRows(*other), 2);
-  EXPECT_EQ(CountRows(*other, "sequence = 2 AND verdict = 'MATCH'"), 1);
+  EXPECT_EQ(CountRecords(*other), 2);
+  EXPECT_EQ(CountRecords(*other, [](const AuditRecord& r) { return r.sequence == 2 && IsMatch(r); }), 1);
   EXPECT_TRUE(VerifyChain(*other)->ok);
 }
 

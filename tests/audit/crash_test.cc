@@ -13,7 +13,8 @@
 namespace screening::audit {
 namespace {
 
-using testing::CountRows;
+using testing::CountRecords;
+using testing::IsMatch;
 using testing::Entry;
 using testing::TempDatabase;
 
@@ -54,14 +55,14 @@ TEST(AuditCrashTest, MatchRecordsAndEverythingBeforeThemSurvive) {
     Crash();
   });
   auto reader = db.Connect();
-  EXPECT_EQ(CountRows(*reader, "sequence <= 11"), 11);
-  EXPECT_EQ(CountRows(*reader, "sequence = 11 AND verdict = 'MATCH' AND reference = 'the match'"), 1);
+  EXPECT_EQ(CountRecords(*reader, [](const AuditRecord& r) { return r.sequence <= 11; }), 11);
+  EXPECT_EQ(CountRecords(*reader, [](const AuditRecord& r) { return r.sequence == 11 && IsMatch(r) && r.reference == "the match"; }), 1);
   // The 5 CLEAR records after it were only queued: at most they are lost,
   // and whatever survived is a prefix of the chain that verifies.
-  const int64_t total = CountRows(*reader);
+  const int64_t total = CountRecords(*reader);
   EXPECT_GE(total, 11);
   EXPECT_LE(total, 16);
-  EXPECT_EQ(CountRows(*reader, "sequence <= " + std::to_string(total)), total);
+  EXPECT_EQ(CountRecords(*reader, [&](const AuditRecord& r) { return r.sequence <= total; }), total);
   auto report = VerifyChain(*reader);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok) << report->problem;
@@ -90,10 +91,10 @@ TEST(AuditCrashTest, ClearLossIsBoundedByQueueCapacity) {
     Crash();
   });
   auto reader = db.Connect();
-  const int64_t total = CountRows(*reader);
+  const int64_t total = CountRecords(*reader);
   EXPECT_GE(total, kAppends - kCapacity);
   EXPECT_LE(total, kAppends);
-  EXPECT_EQ(CountRows(*reader, "sequence <= " + std::to_string(total)), total);  // a prefix
+  EXPECT_EQ(CountRecords(*reader, [&](const AuditRecord& r) { return r.sequence <= total; }), total);  // a prefix
   EXPECT_TRUE(VerifyChain(*reader)->ok);
 }
 
@@ -132,9 +133,9 @@ TEST(AuditCrashTest, EveryAcknowledgedMatchFromConcurrentAppendersSurvives) {
 
   auto reader = db.Connect();
   for (int64_t s : acknowledged) {
-    EXPECT_EQ(CountRows(*reader, "sequence = " + std::to_string(s) + " AND verdict = 'MATCH'"), 1) << s;
+    EXPECT_EQ(CountRecords(*reader, [&](const AuditRecord& r) { return r.sequence == s && IsMatch(r); }), 1) << s;
   }
-  const int64_t total = CountRows(*reader);
+  const int64_t total = CountRecords(*reader);
   EXPECT_GE(total, *acknowledged.rbegin());
   EXPECT_GE(total, 4 * 1500 - 4096);
   EXPECT_TRUE(VerifyChain(*reader)->ok);

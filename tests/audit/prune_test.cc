@@ -1,14 +1,20 @@
 #include "audit/audit_log.h"
 #include "gtest/gtest.h"
+#include "stored_blocks.h"
 #include "test_db.h"
 
 namespace screening::audit {
 namespace {
 
-using testing::CountRows;
+using testing::CountRecords;
+using testing::IsMatch;
 using testing::Entry;
 using testing::FakeClock;
+using testing::CutOut;
+using testing::ReadBlocks;
+using testing::StoredBlock;
 using testing::TempDatabase;
+using testing::WriteBlocks;
 
 class PruneTest : public ::testing::Test {
  protected:
@@ -65,8 +71,8 @@ TEST_F(PruneTest, DeletesOnlyRecordsOlderThanTheRetentionAndTheChainStillVerifie
   EXPECT_EQ(pruned->pruned, 35);
   EXPECT_EQ(pruned->checkpoint_sequence, 35);
   auto reader = db_.Connect();
-  EXPECT_EQ(CountRows(*reader), 10);
-  EXPECT_EQ(CountRows(*reader, "sequence <= 35"), 0);
+  EXPECT_EQ(CountRecords(*reader), 10);
+  EXPECT_EQ(CountRecords(*reader, [](const AuditRecord& r) { return r.sequence <= 35; }), 0);
 
   VerifyReport report = MustVerify();
   EXPECT_TRUE(report.ok) << report.problem;
@@ -88,7 +94,7 @@ TEST_F(PruneTest, DeletesOnlyRecordsOlderThanTheRetentionAndTheChainStillVerifie
 TEST_F(PruneTest, PruningEverythingKeepsTheChainAcrossARestart) {
   AppendAt(kNow - absl::Hours(24 * 4000), 12);
   ASSERT_TRUE(log_->Prune(kDefaultRetention, kNow).ok());
-  EXPECT_EQ(CountRows(*db_.Connect()), 0);
+  EXPECT_EQ(CountRecords(*db_.Connect()), 0);
   VerifyReport report = MustVerify();
   EXPECT_TRUE(report.ok) << report.problem;
   EXPECT_EQ(report.head_sequence, 12);
@@ -139,11 +145,14 @@ TEST_F(PruneTest, RefusesToPruneATamperedChain) {
   AppendAt(kNow - absl::Hours(24 * 4000), 10);
   AppendAt(kNow, 2);
   auto raw = db_.Connect();
-  ASSERT_TRUE(raw->Execute("DELETE FROM audit_log WHERE sequence = 4").ok());
+  std::vector<StoredBlock> blocks = ReadBlocks(*raw);
+  CutOut(blocks, 4);
+  ASSERT_TRUE(raw->Execute("DROP TRIGGER audit_block_append_only").ok());
+  WriteBlocks(*raw, blocks);
   auto pruned = log_->Prune(kDefaultRetention, kNow);
   EXPECT_TRUE(absl::IsFailedPrecondition(pruned.status())) << pruned.status();
   EXPECT_NE(pruned.status().message().find("records 4..4 are missing"), absl::string_view::npos);
-  EXPECT_EQ(CountRows(*raw), 11);  // the evidence stays
+  EXPECT_EQ(CountRecords(*raw), 11);  // the evidence stays
   EXPECT_EQ(MustVerify().first_bad_sequence, 5);
 }
 
@@ -161,6 +170,33 @@ TEST_F(PruneTest, AppendsDuringPruneKeepTheChainIntact) {
   VerifyReport report = MustVerify();
   EXPECT_TRUE(report.ok) << report.problem;
   EXPECT_EQ(report.records_checked, 2000);
+}
+
+TEST_F(PruneTest, PruningThroughABlockKeepsItsNewerRecordsVerifiable) {
+  // One commit (one block) holding 6 records older than the retention and 4
+  // inside it: pruning removes exactly the 6.
+  clock_.now = kNow - kDefaultRetention - absl::Hours(1);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(log_->Append(Entry(Verdict::kClear, "old-" + std::to_string(i))).ok());
+  clock_.now = kNow - absl::Hours(1);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(log_->Append(Entry(Verdict::kClear, "new-" + std::to_string(i))).ok());
+  ASSERT_TRUE(log_->Flush().ok());
+  auto raw = db_.Connect();
+  ASSERT_EQ(ReadBlocks(*raw).size(), 1u);
+
+  auto pruned = log_->Prune(kDefaultRetention, kNow);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->pruned, 6);
+  EXPECT_EQ(pruned->checkpoint_sequence, 6);
+  std::vector<AuditRecord> kept = testing::AllRecords(*raw);
+  ASSERT_EQ(kept.size(), 4u);
+  EXPECT_EQ(kept.front().sequence, 7);
+  EXPECT_EQ(kept.front().reference, "new-0");
+  VerifyReport report = MustVerify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.records_checked, 4);
+  // The chain goes on from the kept records.
+  ASSERT_TRUE(log_->Append(Entry(Verdict::kMatch)).ok());
+  EXPECT_TRUE(MustVerify().ok);
 }
 
 }  // namespace

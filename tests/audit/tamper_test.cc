@@ -1,14 +1,23 @@
-// Tamper detection: the SQLite file is edited directly with SQL, as someone
-// with access to the file would, and Verify must point at the damage.
+// Tamper detection: the SQLite file is edited directly, as someone with
+// write access to it would: with SQL on the rows, and with the block
+// encoding (audit/block.h) on the records inside them. Verify must point at
+// the damage.
 #include "audit/audit_log.h"
 #include "gtest/gtest.h"
+#include "stored_blocks.h"
 #include "test_db.h"
 
 namespace screening::audit {
 namespace {
 
+using testing::CutOut;
 using testing::Entry;
+using testing::FindRecord;
+using testing::ReadBlocks;
+using testing::StoredBlock;
+using testing::StoredRecord;
 using testing::TempDatabase;
+using testing::WriteBlocks;
 
 class TamperTest : public ::testing::Test {
  protected:
@@ -23,8 +32,12 @@ class TamperTest : public ::testing::Test {
     ASSERT_TRUE(log_->Flush().ok());
     ASSERT_TRUE(log_->Verify()->ok);
     raw_ = db_.Connect();
+    original_ = ReadBlocks(*raw_);
+    // Each MATCH commits what waits before it: blocks 1..5, 6..10, 11..15, 16..20.
+    ASSERT_EQ(original_.size(), 4u);
+    for (const StoredBlock& block : original_) ASSERT_EQ(block.records.size(), 5u);
     // The attacker first removes the append-only guard.
-    ASSERT_TRUE(raw_->Execute("DROP TRIGGER audit_log_append_only").ok());
+    ASSERT_TRUE(raw_->Execute("DROP TRIGGER audit_block_append_only").ok());
   }
 
   VerifyReport MustVerify() {
@@ -35,96 +48,105 @@ class TamperTest : public ::testing::Test {
 
   void Exec(const std::string& sql) { ASSERT_TRUE(raw_->Execute(sql).ok()) << sql; }
 
+  void ExpectBroken(const VerifyReport& report, int64_t first_bad, int64_t checked, const std::string& problem) {
+    EXPECT_FALSE(report.ok);
+    EXPECT_EQ(report.first_bad_sequence, first_bad) << report.problem;
+    EXPECT_EQ(report.records_checked, checked) << report.problem;
+    EXPECT_NE(report.problem.find(problem), std::string::npos) << report.problem;
+  }
+
   TempDatabase db_;
   std::unique_ptr<AuditLog> log_;
   std::unique_ptr<store::Connection> raw_;
+  std::vector<StoredBlock> original_;
 };
 
 TEST_F(TamperTest, UpdatesAreBlockedByTheAppendOnlyTrigger) {
   TempDatabase fresh;
   auto db = fresh.Connect();
-  ASSERT_TRUE(db->Execute("INSERT INTO audit_log VALUES (1, 0, 'k', 'r', 'q', 'a', 'c', 'CLEAR', '', 's', 'p', 'h')").ok());
-  absl::Status update = db->Execute("UPDATE audit_log SET reference = 'x'");
+  ASSERT_TRUE(db->Execute("INSERT INTO audit_block VALUES (1, 1, 0, 0, 'p', x'01')").ok());
+  absl::Status update = db->Execute("UPDATE audit_block SET records = x'02'");
   EXPECT_FALSE(update.ok());
   EXPECT_NE(update.message().find("append-only"), absl::string_view::npos) << update;
 }
 
 TEST_F(TamperTest, ModifiedFieldIsReportedAsAltered) {
-  const std::vector<std::string> edits = {
-      "reference = 'innocent'",      "normalized_address = '0xdead'", "verdict = 'CLEAR'",
-      "matched_listing_ids = ''",    "time_us = time_us + 1",         "key_id = 'someone-else'",
-      "snapshot_id = 'older'",       "chain = 'BTC'",                  "request_id = 'x'"};
-  for (const std::string& edit : edits) {
-    SCOPED_TRACE(edit);
-    Exec("CREATE TEMP TABLE original AS SELECT * FROM audit_log WHERE sequence = 10");
-    Exec("UPDATE audit_log SET " + edit + " WHERE sequence = 10");
-    VerifyReport report = MustVerify();
-    Exec("DELETE FROM audit_log WHERE sequence = 10");
-    Exec("INSERT INTO audit_log SELECT * FROM original");
-    Exec("DROP TABLE original");
-    EXPECT_FALSE(report.ok);
-    EXPECT_EQ(report.first_bad_sequence, 10);
-    EXPECT_EQ(report.records_checked, 9);
-    EXPECT_NE(report.problem.find("record 10's contents do not match its record_hash"), std::string::npos)
-        << report.problem;
+  const std::vector<std::pair<std::string, std::function<void(StoredRecord&)>>> edits = {
+      {"reference", [](StoredRecord& s) { s.record.reference = "innocent"; }},
+      {"address", [](StoredRecord& s) { s.record.normalized_address = "0xdead"; }},
+      {"verdict", [](StoredRecord& s) { s.record.verdict = s.record.verdict == "CLEAR" ? "MATCH" : "CLEAR"; }},
+      {"listing ids", [](StoredRecord& s) { s.matched_listing_ids_text = s.matched_listing_ids_text.empty() ? "99" : ""; }},
+      {"time", [](StoredRecord& s) { s.record.time += absl::Microseconds(1); }},
+      {"key id", [](StoredRecord& s) { s.record.key_id = "someone-else"; }},
+      {"snapshot", [](StoredRecord& s) { s.record.snapshot_id = "older"; }},
+      {"chain", [](StoredRecord& s) { s.record.chain = "BTC"; }},
+      {"request id", [](StoredRecord& s) { s.record.request_id = "x"; }}};
+  for (int64_t target : {6, 8, 10}) {  // first, middle and last of a block
+    for (const auto& [name, edit] : edits) {
+      SCOPED_TRACE(name + " of record " + std::to_string(target));
+      std::vector<StoredBlock> blocks = original_;
+      edit(*FindRecord(blocks, target));
+      WriteBlocks(*raw_, blocks);
+      ExpectBroken(MustVerify(), target, target - 1,
+                   "record " + std::to_string(target) + "'s contents do not match its record_hash");
+      WriteBlocks(*raw_, original_);
+    }
   }
   EXPECT_TRUE(MustVerify().ok);
 }
 
 TEST_F(TamperTest, ModifiedRecordWithRecomputedHashBreaksTheNextLink) {
   // A careful attacker recomputes the edited record's hash...
-  auto q = raw_->Prepare("SELECT sequence, time_us, key_id, reference, request_id, normalized_address, chain, "
-                         "verdict, matched_listing_ids, snapshot_id, previous_hash FROM audit_log WHERE sequence = 10");
-  ASSERT_TRUE(q.ok() && *q->Step());
-  AuditRecord r;
-  r.sequence = 10;
-  r.time = absl::FromUnixMicros(q->ColumnInt(1));
-  r.key_id = q->ColumnText(2);
-  r.reference = q->ColumnText(3);
-  r.request_id = q->ColumnText(4);
+  std::vector<StoredBlock> blocks = original_;
+  AuditRecord& r = FindRecord(blocks, 10)->record;
   r.normalized_address = "0xinnocent";
-  r.chain = q->ColumnText(6);
   r.verdict = "CLEAR";
-  r.snapshot_id = q->ColumnText(9);
-  r.previous_hash = q->ColumnText(10);
-  const std::string forged = ComputeRecordHash(r, "");
-  Exec("UPDATE audit_log SET normalized_address = '0xinnocent', verdict = 'CLEAR', matched_listing_ids = '', "
-       "record_hash = '" + forged + "' WHERE sequence = 10");
-  VerifyReport report = MustVerify();
-  EXPECT_FALSE(report.ok);
-  EXPECT_EQ(report.first_bad_sequence, 11);
-  EXPECT_NE(report.problem.find("record 11's previous_hash does not match record 10's hash"), std::string::npos)
-      << report.problem;
+  FindRecord(blocks, 10)->matched_listing_ids_text = "";
+  r.record_hash = ComputeRecordHash(r, "");
+  WriteBlocks(*raw_, blocks);
+  // ... but record 11's block still links to the real record 10.
+  ExpectBroken(MustVerify(), 11, 10, "record 11's previous_hash does not match record 10's hash");
+}
+
+TEST_F(TamperTest, RehashedRecordInsideABlockIsCaughtAtTheNextRecord) {
+  std::vector<StoredBlock> blocks = original_;
+  AuditRecord& r = FindRecord(blocks, 8)->record;
+  r.reference = "innocent";
+  r.record_hash = ComputeRecordHash(r, "");
+  WriteBlocks(*raw_, blocks);
+  ExpectBroken(MustVerify(), 9, 8, "or record 8 replaced together with its hash");
+}
+
+TEST_F(TamperTest, DeletedBlockIsReportedAsAGap) {
+  Exec("DELETE FROM audit_block WHERE first_sequence = 6");
+  ExpectBroken(MustVerify(), 11, 5, "records 6..10 are missing before record 11 (deleted)");
 }
 
 TEST_F(TamperTest, DeletedRecordIsReportedAsAGap) {
-  Exec("DELETE FROM audit_log WHERE sequence = 7");
-  VerifyReport report = MustVerify();
-  EXPECT_FALSE(report.ok);
-  EXPECT_EQ(report.first_bad_sequence, 8);
-  EXPECT_EQ(report.records_checked, 6);
-  EXPECT_NE(report.problem.find("records 7..7 are missing before record 8 (deleted)"), std::string::npos)
-      << report.problem;
+  std::vector<StoredBlock> blocks = original_;
+  CutOut(blocks, 7);
+  WriteBlocks(*raw_, blocks);
+  ExpectBroken(MustVerify(), 8, 6, "records 7..7 are missing before record 8 (deleted)");
 }
 
-TEST_F(TamperTest, DeletedFirstRecordIsReported) {
-  Exec("DELETE FROM audit_log WHERE sequence <= 2");
-  VerifyReport report = MustVerify();
-  EXPECT_FALSE(report.ok);
-  EXPECT_EQ(report.first_bad_sequence, 3);
-  EXPECT_NE(report.problem.find("records 1..2 are missing"), std::string::npos) << report.problem;
+TEST_F(TamperTest, DeletedRecordWithTheRestRenumberedIsReportedWhereItWas) {
+  std::vector<StoredBlock> blocks = original_;
+  blocks[1].records.erase(blocks[1].records.begin() + 1);  // record 7; 8..10 become 7..9
+  WriteBlocks(*raw_, blocks);
+  ExpectBroken(MustVerify(), 7, 6, "record 7's contents do not match its record_hash");
+}
+
+TEST_F(TamperTest, DeletedFirstRecordsAreReported) {
+  Exec("DELETE FROM audit_block WHERE first_sequence = 1");
+  ExpectBroken(MustVerify(), 6, 0, "records 1..5 are missing");
 }
 
 TEST_F(TamperTest, InsertedRecordIsReported) {
-  // Make room at sequence 8 by renumbering the rest, then insert a record
-  // whose own hash is correct and that links to record 7.
-  Exec("UPDATE audit_log SET sequence = -sequence WHERE sequence >= 8");
-  Exec("UPDATE audit_log SET sequence = 1 - sequence WHERE sequence < 0");
-  auto q = raw_->Prepare("SELECT record_hash, time_us FROM audit_log WHERE sequence = 7");
-  ASSERT_TRUE(q.ok() && *q->Step());
+  // A record whose own hash is correct and that links to record 7, put in
+  // as record 8; the original 8..10 move up by one.
   AuditRecord r;
   r.sequence = 8;
-  r.time = absl::FromUnixMicros(q->ColumnInt(1));
+  r.time = FindRecord(original_, 7)->record.time;
   r.key_id = "0123456789abcdef";
   r.reference = "planted";
   r.request_id = "x";
@@ -132,40 +154,51 @@ TEST_F(TamperTest, InsertedRecordIsReported) {
   r.chain = "BTC";
   r.verdict = "CLEAR";
   r.snapshot_id = "snap";
-  r.previous_hash = q->ColumnText(0);
+  r.previous_hash = FindRecord(original_, 7)->record.record_hash;
   r.record_hash = ComputeRecordHash(r);
-  auto insert = raw_->Prepare("INSERT INTO audit_log VALUES (8, ?1, ?2, ?3, ?4, ?5, ?6, 'CLEAR', '', ?7, ?8, ?9)");
-  ASSERT_TRUE(insert.ok());
-  insert->Bind(1, static_cast<int64_t>(absl::ToUnixMicros(r.time)))
-      .Bind(2, r.key_id).Bind(3, r.reference).Bind(4, r.request_id).Bind(5, r.normalized_address)
-      .Bind(6, r.chain).Bind(7, r.snapshot_id).Bind(8, r.previous_hash).Bind(9, r.record_hash);
-  ASSERT_TRUE(insert->Run().ok());
-
-  VerifyReport report = MustVerify();
-  EXPECT_FALSE(report.ok);
-  EXPECT_EQ(report.first_bad_sequence, 9);  // the shifted original record 8
-  EXPECT_EQ(report.records_checked, 8);
-  EXPECT_NE(report.problem.find("record 9's previous_hash does not match record 8's hash"), std::string::npos)
-      << report.problem;
+  std::vector<StoredBlock> blocks = original_;
+  blocks[1].records.insert(blocks[1].records.begin() + 2, StoredRecord{r, ""});
+  for (size_t i = 2; i < blocks.size(); ++i) ++blocks[i].first_sequence;
+  WriteBlocks(*raw_, blocks);
+  ExpectBroken(MustVerify(), 9, 8, "record 9's contents do not match its record_hash");
 }
 
 TEST_F(TamperTest, RecordAppendedWithABogusHashIsReported) {
-  auto q = raw_->Prepare("SELECT record_hash FROM audit_log WHERE sequence = 20");
-  ASSERT_TRUE(q.ok() && *q->Step());
-  Exec("INSERT INTO audit_log VALUES (21, 0, 'k', 'r', 'q', 'a', 'c', 'CLEAR', '', 's', '" + q->ColumnText(0) +
-       "', '" + std::string(64, 'a') + "')");
-  VerifyReport report = MustVerify();
-  EXPECT_FALSE(report.ok);
-  EXPECT_EQ(report.first_bad_sequence, 21);
+  StoredRecord forged = *FindRecord(original_, 20);
+  forged.record.reference = "appended";
+  forged.record.record_hash = std::string(64, 'a');
+  std::vector<StoredBlock> blocks = original_;
+  blocks.push_back(StoredBlock{21, FindRecord(original_, 20)->record.record_hash, {forged}});
+  WriteBlocks(*raw_, blocks);
+  ExpectBroken(MustVerify(), 21, 20, "record 21's contents do not match its record_hash");
+}
+
+TEST_F(TamperTest, BlockColumnsThatDisagreeWithTheirRecordsAreReported) {
+  // Time-range exports select blocks by these columns: lying ones could hide
+  // records from an export, so Verify checks them against the records.
+  for (const std::string edit : {"first_time_us = first_time_us + 1", "last_time_us = last_time_us - 1",
+                                 "last_sequence = last_sequence - 1", "last_sequence = last_sequence + 1"}) {
+    SCOPED_TRACE(edit);
+    Exec("UPDATE audit_block SET " + edit + " WHERE first_sequence = 6");
+    ExpectBroken(MustVerify(), 6, 10, "the block of records 6..10 has sequence or time columns that disagree");
+    WriteBlocks(*raw_, original_);
+  }
+  EXPECT_TRUE(MustVerify().ok);
+}
+
+TEST_F(TamperTest, UndecodableBlockIsReportedFromItsFirstUnreadableRecord) {
+  Exec("UPDATE audit_block SET records = substr(records, 1, length(records) - 5) WHERE first_sequence = 6");
+  ExpectBroken(MustVerify(), 10, 9, "cannot be decoded at record 10");
+  WriteBlocks(*raw_, original_);
+  Exec("UPDATE audit_block SET records = x'02' || substr(records, 2) WHERE first_sequence = 6");
+  ExpectBroken(MustVerify(), 6, 5, "does not start with encoding version 1");
 }
 
 TEST_F(TamperTest, TruncatedTailIsCaughtAgainstTheCommittedHead) {
-  Exec("DELETE FROM audit_log WHERE sequence > 17");
-  VerifyReport report = MustVerify();
-  EXPECT_FALSE(report.ok);
-  EXPECT_EQ(report.first_bad_sequence, 18);
-  EXPECT_NE(report.problem.find("ends at record 17 but records up to 20 were committed"), std::string::npos)
-      << report.problem;
+  std::vector<StoredBlock> blocks = original_;
+  blocks.back().records.resize(2);  // records 18..20 gone
+  WriteBlocks(*raw_, blocks);
+  ExpectBroken(MustVerify(), 18, 17, "ends at record 17 but records up to 20 were committed");
   // Without a known head the remaining prefix is self-consistent: that is
   // why the head must be anchored outside the file.
   auto offline = VerifyChain(*raw_);
@@ -179,11 +212,12 @@ TEST_F(TamperTest, TruncatedTailIsCaughtAgainstTheCommittedHead) {
 
 TEST_F(TamperTest, ForgedCheckpointIsReported) {
   Exec("INSERT INTO audit_checkpoint VALUES (1, 3, '" + std::string(64, 'b') + "', 0, 0)");
-  Exec("DELETE FROM audit_log WHERE sequence <= 3");
-  VerifyReport report = MustVerify();
-  EXPECT_FALSE(report.ok);
-  EXPECT_EQ(report.first_bad_sequence, 4);
-  EXPECT_NE(report.problem.find("does not link to the prune checkpoint"), std::string::npos) << report.problem;
+  std::vector<StoredBlock> blocks = original_;
+  blocks[0].first_sequence = 4;
+  blocks[0].previous_hash = FindRecord(original_, 3)->record.record_hash;
+  blocks[0].records.erase(blocks[0].records.begin(), blocks[0].records.begin() + 3);
+  WriteBlocks(*raw_, blocks);
+  ExpectBroken(MustVerify(), 4, 0, "does not link to the prune checkpoint");
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "gtest/gtest.h"
@@ -60,11 +62,25 @@ inline AuditEntry Entry(Verdict verdict, std::string reference = "ref", std::vec
   return e;
 }
 
-inline int64_t CountRows(store::Connection& db, const std::string& where = "1") {
-  auto q = db.Prepare("SELECT count(*) FROM audit_log WHERE " + where);
-  if (!q.ok() || !*q->Step()) return -1;
-  return q->ColumnInt(0);
+// Every committed record, read back the way an export reads them.
+inline std::vector<AuditRecord> AllRecords(store::Connection& db) {
+  std::vector<AuditRecord> records;
+  absl::Status read = ScanRecords(db, absl::InfinitePast(), absl::InfiniteFuture(), [&](const AuditRecord& r) {
+    records.push_back(r);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(read.ok()) << read;
+  return records;
 }
+
+// How many committed records `match` (every record when it is null).
+inline int64_t CountRecords(store::Connection& db, const std::function<bool(const AuditRecord&)>& match = nullptr) {
+  int64_t count = 0;
+  for (const AuditRecord& r : AllRecords(db)) count += !match || match(r) ? 1 : 0;
+  return count;
+}
+
+inline bool IsMatch(const AuditRecord& r) { return r.verdict == "MATCH"; }
 
 }  // namespace screening::audit::testing
 

@@ -5,15 +5,20 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <functional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "audit_records.h"
 #include "grpc_client.h"
 #include "gtest/gtest.h"
 #include "security_test_support.h"
 #include "server_process.h"
+#include "stored_blocks.h"
 
 namespace screening::testing {
 namespace {
@@ -28,6 +33,17 @@ std::string CleanAddress(int n) {
 }
 
 std::string Db(const TempDir& dir) { return dir.File("screening.db"); }
+
+// Edits the stored records as someone holding the file would (see
+// tests/audit/stored_blocks.h), with the append-only trigger dropped first.
+void EditBlocks(const std::string& db_path, const std::function<void(std::vector<audit::testing::StoredBlock>&)>& edit) {
+  auto db = store::Connection::Open(db_path);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->Execute("DROP TRIGGER IF EXISTS audit_block_append_only").ok());
+  std::vector<audit::testing::StoredBlock> blocks = audit::testing::ReadBlocks(**db);
+  edit(blocks);
+  audit::testing::WriteBlocks(**db, blocks);
+}
 
 v1::VerifyAuditResponse VerifyOverRpc(const std::string& target) {
   auto admin = v1::AdminService::NewStub(Connect(target));
@@ -75,10 +91,14 @@ TEST(AuditCompletenessTest, LoadThenSigtermKeepsExactlyEveryAnsweredScreening) {
   EXPECT_EQ(answered, kThreads * kPerThread);
   EXPECT_EQ(matches, kThreads * kPerThread / kMatchEvery);
   // The file alone: exactly the answered screenings, MATCHes among them.
-  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log"), answered.load());
-  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log WHERE verdict = 'MATCH'"), matches.load());
-  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(DISTINCT reference) FROM audit_log WHERE reference LIKE 'load-%'"),
-            answered.load());
+  const std::vector<audit::AuditRecord> records = RecordsInFile(Db(dir));
+  EXPECT_EQ(static_cast<int>(records.size()), answered.load());
+  EXPECT_EQ(CountIn(records, IsMatch), matches.load());
+  std::set<std::string> references;
+  for (const audit::AuditRecord& r : records) {
+    if (ReferenceStartsWith(r, "load-")) references.insert(r.reference);
+  }
+  EXPECT_EQ(static_cast<int>(references.size()), answered.load());
   RunResult offline = RunProcess({ServerBinary(), "audit", "verify", "--db", Db(dir)});
   EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
   EXPECT_NE(offline.out.find(std::to_string(answered.load()) + " records checked"), std::string::npos)
@@ -206,7 +226,7 @@ TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
   ASSERT_TRUE(stream->Read(&answer));
   EXPECT_EQ(answer.result().verdict(), v1::VERDICT_CLEAR);
 
-  ExecSql(Db(dir), "CREATE TRIGGER refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
+  ExecSql(Db(dir), "CREATE TRIGGER refuse BEFORE INSERT ON audit_block BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
   v1::ScreenResponse refused;
   grpc::Status status = Screen(*stub, kLazarus, "", &refused);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
@@ -239,9 +259,10 @@ TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
   ASSERT_EQ(server.StopWith(SIGTERM), 0) << server.Output();
   // MATCH: 1 + 1 refused (kept and retried) + 1 of the refused batch + the
   // refused stream item + 1; CLEAR: the batch's and the stream's.
-  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log WHERE verdict = 'MATCH'"), 5);
-  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log"), 7);
-  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log WHERE reference LIKE 'stream-%'"), 2);
+  const std::vector<audit::AuditRecord> records = RecordsInFile(Db(dir));
+  EXPECT_EQ(CountIn(records, IsMatch), 5);
+  EXPECT_EQ(records.size(), 7u);
+  EXPECT_EQ(CountIn(records, [](const audit::AuditRecord& r) { return ReferenceStartsWith(r, "stream-"); }), 2);
   RunResult verified = RunProcess({ServerBinary(), "audit", "verify", "--db", Db(dir)});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 }
@@ -285,28 +306,35 @@ class AuditTamperTest : public ::testing::Test {
   TempDir dir_;
 };
 
-TEST_F(AuditTamperTest, ModifiedRowIsTheFirstBadRecord) {
+TEST_F(AuditTamperTest, ModifiedRecordIsTheFirstBadRecord) {
   // The append-only trigger is no obstacle to someone who owns the file.
-  ExecSql(Db(dir_), "DROP TRIGGER audit_log_append_only; "
-                    "UPDATE audit_log SET verdict = 'CLEAR', matched_listing_ids = '' WHERE sequence = 15");
+  EditBlocks(Db(dir_), [](std::vector<audit::testing::StoredBlock>& blocks) {
+    audit::testing::StoredRecord* record = audit::testing::FindRecord(blocks, 15);
+    ASSERT_NE(record, nullptr);
+    ASSERT_EQ(record->record.verdict, "MATCH");
+    record->record.verdict = "CLEAR";
+    record->matched_listing_ids_text = "";
+  });
   ExpectBrokenAt(15, 14);
 }
 
-TEST_F(AuditTamperTest, DeletedRowBreaksTheChainWhereItWas) {
-  ExecSql(Db(dir_), "DELETE FROM audit_log WHERE sequence = 8");
-  // Record 9 now follows record 7: its sequence and link are wrong.
+TEST_F(AuditTamperTest, DeletedRecordBreaksTheChainWhereItWas) {
+  EditBlocks(Db(dir_), [](std::vector<audit::testing::StoredBlock>& blocks) { audit::testing::CutOut(blocks, 8); });
+  // Record 9 now follows record 7.
   ExpectBrokenAt(9, 7);
 }
 
-TEST_F(AuditTamperTest, InsertedRowIsTheFirstBadRecord) {
+TEST_F(AuditTamperTest, InsertedRecordIsTheFirstBadRecord) {
   // A forged record that links to the real head but cannot carry a valid hash
   // without the chain being recomputed.
-  ExecSql(Db(dir_),
-          "INSERT INTO audit_log (sequence, time_us, key_id, reference, request_id, normalized_address, chain, "
-          "verdict, matched_listing_ids, snapshot_id, previous_hash, record_hash) "
-          "SELECT sequence + 1, time_us + 1, key_id, 'forged', request_id, normalized_address, chain, 'CLEAR', '', "
-          "snapshot_id, record_hash, record_hash FROM audit_log WHERE sequence = " +
-              std::to_string(kRecords));
+  EditBlocks(Db(dir_), [](std::vector<audit::testing::StoredBlock>& blocks) {
+    audit::testing::StoredRecord forged = *audit::testing::FindRecord(blocks, kRecords);
+    forged.record.reference = "forged";
+    forged.record.verdict = "CLEAR";
+    forged.matched_listing_ids_text = "";
+    forged.record.time += absl::Microseconds(1);
+    blocks.push_back({kRecords + 1, forged.record.record_hash, {forged}});
+  });
   ExpectBrokenAt(kRecords + 1, kRecords);
 }
 
@@ -326,7 +354,7 @@ TEST(AuditOffTest, AuditOffRecordsNothingAndSaysSo) {
   ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
   EXPECT_NE(server.Output().find("audit log is OFF"), std::string::npos) << server.Output();
   ASSERT_EQ(server.StopWith(SIGTERM), 0);
-  EXPECT_EQ(QueryInt(Db(dir), "SELECT COUNT(*) FROM audit_log"), 0);
+  EXPECT_TRUE(RecordsInFile(Db(dir)).empty());
 }
 
 }  // namespace

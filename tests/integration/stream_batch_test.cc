@@ -9,10 +9,12 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "audit_records.h"
 #include "default_lists_server.h"
 #include "grpc_client.h"
 #include "gtest/gtest.h"
@@ -259,8 +261,11 @@ TEST(StreamBatchAuditTest, EntriesAreAuditedAndAMatchIsDurableBeforeTheAnswer) {
   EXPECT_TRUE(answer.items(5).has_error());
   // No graceful stop: only what was durable when the answer left survives.
   server.StopWith(SIGKILL);
-  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM audit_log WHERE reference = 'audit-11' AND verdict = 'MATCH' "
-                         "AND matched_listing_ids <> '' AND request_id LIKE '%/11'"),
+  EXPECT_EQ(CountIn(RecordsInFile(db),
+                    [](const audit::AuditRecord& r) {
+                      return r.reference == "audit-11" && IsMatch(r) && !r.matched_listing_ids.empty() &&
+                             absl::EndsWith(r.request_id, "/11");
+                    }),
             1);
 }
 
@@ -288,14 +293,22 @@ TEST(StreamBatchAuditTest, EveryScreenedEntryIsRecordedOnceAfterAGracefulStop) {
     ASSERT_EQ(server.StopWith(SIGTERM), 0) << server.Output();
   }
   // 1,000 entries, 11 of them empty (n = 0, 97, ..., 970): 989 recorded.
-  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM audit_log WHERE reference LIKE 'rec-%'"), 989);
-  EXPECT_EQ(QueryInt(db, "SELECT COUNT(DISTINCT reference) FROM audit_log WHERE reference LIKE 'rec-%'"), 989);
+  std::vector<audit::AuditRecord> records = RecordsInFile(db);
+  std::set<std::string> references;
+  std::set<std::string> calls;
+  int matches = 0;
+  for (const audit::AuditRecord& r : records) {
+    if (!ReferenceStartsWith(r, "rec-")) continue;
+    references.insert(r.reference);
+    calls.insert(r.request_id.substr(0, r.request_id.find('/')));
+    matches += IsMatch(r) ? 1 : 0;
+  }
+  EXPECT_EQ(CountIn(records, [](const audit::AuditRecord& r) { return ReferenceStartsWith(r, "rec-"); }), 989);
+  EXPECT_EQ(references.size(), 989u);
   // n % 50 == 0 and not n % 97 == 0: 20 multiples of 50 below 1000, minus 0.
-  EXPECT_EQ(QueryInt(db, "SELECT COUNT(*) FROM audit_log WHERE reference LIKE 'rec-%' AND verdict = 'MATCH'"), 19);
+  EXPECT_EQ(matches, 19);
   // One request id per message.
-  EXPECT_EQ(QueryInt(db, "SELECT COUNT(DISTINCT substr(request_id, 1, instr(request_id, '/') - 1)) FROM audit_log "
-                         "WHERE reference LIKE 'rec-%'"),
-            10);
+  EXPECT_EQ(calls.size(), 10u);
   RunResult verified = RunProcess({ServerBinary(), "audit", "verify", "--db", db});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 }

@@ -1,0 +1,106 @@
+#include "audit/legacy_rows.h"
+
+#include "absl/strings/str_cat.h"
+#include "audit/block.h"
+#include "audit/record.h"
+#include "audit/tables.h"
+
+namespace screening::audit {
+namespace {
+
+absl::StatusOr<int64_t> Count(store::Connection& db, const char* sql) {
+  absl::StatusOr<store::Statement> q = db.Prepare(sql);
+  if (!q.ok()) return q.status();
+  absl::StatusOr<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  return *row ? q->ColumnInt(0) : 0;
+}
+
+absl::Status Broken(int64_t sequence, absl::string_view why) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("the audit records stored before block storage (table audit_log) do not verify at record ",
+                   sequence, ": ", why, ". They were left as found; run `screening-server audit verify` on a copy"));
+}
+
+}  // namespace
+
+absl::Status CheckNoLegacyRows(store::Connection& db) {
+  if (!db.Prepare("SELECT 1 FROM audit_block LIMIT 0").ok()) {
+    return absl::FailedPreconditionError(
+        "this database predates block storage of the audit log (migration 0004): start the server on it once "
+        "to migrate it");
+  }
+  absl::StatusOr<int64_t> legacy = Count(db, "SELECT count(*) FROM audit_log");
+  if (!legacy.ok()) return legacy.status();
+  if (*legacy == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      *legacy, " audit records are still stored as before block storage (table audit_log): start the server on "
+      "this database once (it verifies them and moves them into blocks), then read the log"));
+}
+
+absl::StatusOr<int64_t> MoveLegacyRowsIntoBlocks(store::Connection& db) {
+  int64_t moved = 0;
+  absl::Status status = db.InTransaction([&]() -> absl::Status {
+    absl::StatusOr<int64_t> legacy = Count(db, "SELECT count(*) FROM audit_log");
+    if (!legacy.ok()) return legacy.status();
+    if (*legacy == 0) return absl::OkStatus();
+    absl::StatusOr<int64_t> blocks = Count(db, "SELECT count(*) FROM audit_block");
+    if (!blocks.ok()) return blocks.status();
+    if (*blocks > 0) {
+      return absl::FailedPreconditionError(
+          "audit_log (records from before block storage) and audit_block both hold records: the file was edited");
+    }
+    absl::StatusOr<std::optional<ChainStart>> checkpoint = ReadCheckpoint(db);
+    if (!checkpoint.ok()) return checkpoint.status();
+    const ChainStart start = checkpoint->value_or(ChainStart{});
+
+    absl::StatusOr<store::Statement> q = db.Prepare(
+        "SELECT sequence, time_us, key_id, reference, request_id, normalized_address, chain, verdict, "
+        "matched_listing_ids, snapshot_id, previous_hash, record_hash FROM audit_log ORDER BY sequence");
+    if (!q.ok()) return q.status();
+    BlockEncoder encoder;
+    encoder.Start(start.sequence + 1, start.record_hash);
+    AuditRecord record;
+    std::string ids_text;
+    std::string expected_previous = start.record_hash;
+    int64_t expected_sequence = start.sequence + 1;
+    while (true) {
+      absl::StatusOr<bool> row = q->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      record.sequence = q->ColumnInt(0);
+      record.time = absl::FromUnixMicros(q->ColumnInt(1));
+      record.key_id = q->ColumnText(2);
+      record.reference = q->ColumnText(3);
+      record.request_id = q->ColumnText(4);
+      record.normalized_address = q->ColumnText(5);
+      record.chain = q->ColumnText(6);
+      record.verdict = q->ColumnText(7);
+      ids_text = q->ColumnText(8);
+      record.snapshot_id = q->ColumnText(9);
+      record.previous_hash = q->ColumnText(10);
+      record.record_hash = q->ColumnText(11);
+      if (record.sequence != expected_sequence) {
+        return Broken(expected_sequence, absl::StrCat("the next row is record ", record.sequence));
+      }
+      if (record.previous_hash != expected_previous) return Broken(record.sequence, "previous_hash does not link");
+      if (ComputeRecordHash(record, ids_text) != record.record_hash) {
+        return Broken(record.sequence, "its contents do not match its record_hash");
+      }
+      if (encoder.count() == kMaxRecordsPerBlock) {
+        if (absl::Status s = InsertBlockRow(db, encoder.row()); !s.ok()) return s;
+        encoder.Start(record.sequence, expected_previous);
+      }
+      if (absl::Status s = encoder.Add(record, ids_text); !s.ok()) return Broken(record.sequence, s.message());
+      expected_previous = record.record_hash;
+      ++expected_sequence;
+      ++moved;
+    }
+    if (absl::Status s = InsertBlockRow(db, encoder.row()); !s.ok()) return s;
+    return db.Execute("DELETE FROM audit_log");
+  });
+  if (!status.ok()) return status;
+  return moved;
+}
+
+}  // namespace screening::audit
