@@ -22,6 +22,7 @@
 #include <CLI/CLI.hpp>
 #include <grpcpp/grpcpp.h>
 
+#include "absl/synchronization/mutex.h"
 #include "address_mix.h"
 #include "latency_stats.h"
 #include "load_common.h"
@@ -615,6 +616,9 @@ void PrintTsv(const Options& options, const Result& r) {
 }
 
 int Run(int argc, char** argv) {
+  // As the screening server does (server/main.cc): Debian's Abseil keeps
+  // mutex deadlock detection on, which would tax every gRPC call here too.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Options o;
   CLI::App app{"screening-load: bounded asynchronous load against ScreeningService on loopback"};
   app.add_option("--target", o.target, "host:port of the server (loopback only)");
