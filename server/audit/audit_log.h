@@ -89,12 +89,16 @@ struct ChainHead {
   std::string record_hash;
 };
 
-// Checks the chain in `db` (any connection; read in one transaction): every
-// record's previous_hash links to its predecessor (or the checkpoint /
-// genesis), its record_hash matches its contents, and sequence numbers are
-// dense. With `expected_head`, also that the file still holds that record
-// with that hash (detects a truncated or rewritten tail). Stops at the first
-// problem. Errors only for database failures.
+// Checks the chain in `db` (any connection; read in one transaction):
+// sequence numbers are dense from the checkpoint (or 1), each block's
+// previous_hash is the record_hash of the record before it (or the
+// checkpoint's / genesis), every record's record_hash matches its contents
+// and its predecessor's hash, every block decodes and its sequence and time
+// columns agree with its records. With `expected_head`, also that the file
+// still holds that record with that hash (detects a truncated or rewritten
+// tail). Stops at the first problem. Errors for database failures, and
+// FailedPrecondition for a file whose records are not all in blocks yet
+// (audit/legacy_rows.h).
 absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db,
                                          const std::optional<ChainHead>& expected_head = std::nullopt);
 
@@ -105,7 +109,8 @@ enum class ExportFormat { kCsv, kJsonLines };
 
 // Records with from <= time < to, oldest first. Use absl::InfinitePast() /
 // absl::InfiniteFuture() for open bounds. `visit` returning an error stops
-// the scan with that error.
+// the scan with that error; DataLoss for a block that does not decode, and
+// FailedPrecondition as for VerifyChain. Does not verify the chain.
 absl::Status ScanRecords(store::Connection& db, absl::Time from, absl::Time to,
                          const std::function<absl::Status(const AuditRecord&)>& visit);
 
