@@ -4,6 +4,8 @@
 //   screening-server import [flags]   import the lists into the database and exit
 //   screening-server keys create|revoke|list --db F ...   offline API key management
 //   screening-server audit verify --db F                  offline audit chain check
+//   screening-server audit export --db F [--from T] [--to T] [--format csv|jsonl]
+//                                                         offline audit export
 //
 // Security defaults: --auth auto requires API keys whenever the server is
 // reachable from elsewhere (TLS or a non-loopback address) and leaves them off
@@ -78,6 +80,9 @@ struct OfflineFlags {
   std::string role = "screen";
   std::string expires;
   std::string key_id;
+  std::string from;  // audit export
+  std::string to;
+  std::string format = "csv";
 };
 
 // absl durations ("90m", "48h") plus whole days ("3653d").
@@ -444,6 +449,14 @@ int main(int argc, char** argv) {
   CLI::App* audit_verify =
       audit->add_subcommand("verify", "Check the hash chain; exit 1 naming the first bad record when broken");
   audit_verify->add_option("--db", flags.db, "SQLite database file")->capture_default_str();
+  CLI::App* audit_export = audit->add_subcommand(
+      "export", "Write the records with from <= time < to to stdout as CSV (header row) or JSON Lines");
+  audit_export->add_option("--db", flags.db, "SQLite database file")->capture_default_str();
+  audit_export->add_option("--from", offline.from, "Earliest time, RFC 3339 (default: the first record)");
+  audit_export->add_option("--to", offline.to, "End of the range, exclusive, RFC 3339 (default: none)");
+  audit_export->add_option("--format", offline.format, "csv or jsonl")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"csv", "jsonl"}));
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
@@ -452,5 +465,8 @@ int main(int argc, char** argv) {
   if (keys_revoke->parsed()) return api::RunOfflineKeysRevoke(flags.db, offline.key_id);
   if (keys_list->parsed()) return api::RunOfflineKeysList(flags.db);
   if (audit_verify->parsed()) return api::RunOfflineAuditVerify(flags.db);
+  if (audit_export->parsed()) {
+    return api::RunOfflineAuditExport(flags.db, offline.from, offline.to, offline.format);
+  }
   return Serve(flags, import->parsed());
 }

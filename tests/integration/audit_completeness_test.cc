@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <set>
 #include <string>
@@ -336,6 +337,55 @@ TEST_F(AuditTamperTest, InsertedRecordIsTheFirstBadRecord) {
     blocks.push_back({kRecords + 1, forged.record.record_hash, {forged}});
   });
   ExpectBrokenAt(kRecords + 1, kRecords);
+}
+
+// With no server running, the file alone: the offline export writes what
+// the admin RPC would.
+class AuditOfflineExportTest : public AuditTamperTest {};
+
+TEST_F(AuditOfflineExportTest, WritesEveryRecordInEitherFormatAndHonoursTheRange) {
+  auto lines = [](const std::string& text) { return std::count(text.begin(), text.end(), '\n'); };
+  RunResult csv = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_)});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(lines(csv.out), kRecords + 1) << csv.out;  // a header row
+  EXPECT_EQ(csv.out.rfind("sequence,", 0), 0u) << csv.out;
+  EXPECT_NE(csv.out.find(",tamper-0,"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.err.find(std::to_string(kRecords) + " audit records exported"), std::string::npos) << csv.err;
+
+  RunResult jsonl = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_), "--format", "jsonl"});
+  ASSERT_EQ(jsonl.exit_code, 0) << jsonl.err;
+  EXPECT_EQ(lines(jsonl.out), kRecords);
+  const std::vector<audit::AuditRecord> records = RecordsInFile(Db(dir_));
+  ASSERT_EQ(records.size(), static_cast<size_t>(kRecords));
+  EXPECT_NE(jsonl.out.find(records.back().record_hash), std::string::npos);
+
+  // The range: [from, to), by the records' own times.
+  const std::string middle = audit::FormatAuditTime(records[10].time);
+  RunResult later = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_), "--from", middle});
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  RunResult earlier = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_), "--to", middle});
+  ASSERT_EQ(earlier.exit_code, 0) << earlier.err;
+  EXPECT_EQ(lines(later.out) - 1 + lines(earlier.out) - 1, kRecords);
+  EXPECT_EQ(lines(later.out) - 1,
+            CountIn(records, [&](const audit::AuditRecord& r) { return r.time >= records[10].time; }));
+  RunResult none = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_), "--to", "2000-01-01T00:00:00Z"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(lines(none.out), 1);  // the header alone
+}
+
+TEST_F(AuditOfflineExportTest, BadArgumentsAndAMissingFileAreErrors) {
+  RunResult bad_time = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_), "--from", "yesterday"});
+  EXPECT_EQ(bad_time.exit_code, 2);
+  EXPECT_NE(bad_time.err.find("--from 'yesterday' is not an RFC 3339 time"), std::string::npos) << bad_time.err;
+  EXPECT_TRUE(bad_time.out.empty()) << bad_time.out;
+  RunResult bad_format = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_), "--format", "xml"});
+  EXPECT_NE(bad_format.exit_code, 0);
+  EXPECT_TRUE(bad_format.out.empty()) << bad_format.out;
+  const std::string missing = dir_.File("nothing.db");
+  RunResult absent = RunProcess({ServerBinary(), "audit", "export", "--db", missing});
+  EXPECT_EQ(absent.exit_code, 3);
+  EXPECT_NE(absent.err.find("does not exist"), std::string::npos) << absent.err;
+  EXPECT_FALSE(std::filesystem::exists(missing));  // reading never creates the file
 }
 
 TEST(AuditOfflineVerifyTest, MissingDatabaseIsAnErrorNotAnEmptyChain) {
