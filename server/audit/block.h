@@ -94,7 +94,9 @@ class BlockEncoder {
 // previous_hash (from row.previous_hash, then each record's predecessor)
 // and record_hash filled; matched_listing_ids is left alone and the stored
 // text passed beside it (for ParseListingIds, or for hashing exactly what is
-// stored). A non-OK status from `visit` stops the walk and is returned.
+// stored). `visit` may set matched_listing_ids but must leave the other
+// fields as they are: the next record is decoded against them. A non-OK
+// status from `visit` stops the walk and is returned.
 // DataLoss when the bytes are not a valid encoding of at least one record
 // (records before the bad byte have been visited). The other columns are
 // not checked against the records: that is the chain check's job.
