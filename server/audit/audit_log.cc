@@ -584,8 +584,8 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
     return absl::InternalError(absl::StrCat("audit chain: next sequence ", batch.front().sequence,
                                             " does not follow the head ", head_sequence_));
   }
-  // Hash first: each record's hash covers its predecessor's.
-  absl::string_view previous = head_hash_;
+  // Hash first: each record's hash covers its predecessor's (as hex).
+  std::string previous = head_hash_;
   for (Pending& p : batch) {
     RecordFields f;
     f.sequence = p.sequence;
@@ -600,8 +600,7 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
     f.snapshot_id = p.snapshot_id;
     f.previous_hash = previous;
     ComputeRecordDigest(f, hash_scratch_, p.digest);
-    DigestToHex(p.digest, p.record_hash);
-    previous = absl::string_view(p.record_hash, kHashHexLength);
+    DigestToHex(p.digest, previous.data());
   }
   absl::Status status = db_->InTransaction([&]() -> absl::Status {
     encoder_.Start(batch.front().sequence, head_hash_);
@@ -609,7 +608,7 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
       const Pending& p = batch[i];
       if (encoder_.count() == kMaxRecordsPerBlock) {
         if (absl::Status s = InsertBlockRow(*db_, encoder_.row()); !s.ok()) return s;
-        encoder_.Start(p.sequence, absl::string_view(batch[i - 1].record_hash, kHashHexLength));
+        encoder_.Start(p.sequence, DigestToHex(batch[i - 1].digest));
       }
       BlockText text;
       text[kKeyId] = p.key_id;
@@ -625,7 +624,7 @@ absl::Status AuditLog::WriteBatch(std::vector<Pending>& batch) {
   });
   if (!status.ok()) return status;
   head_sequence_ = batch.back().sequence;
-  head_hash_.assign(batch.back().record_hash, kHashHexLength);
+  head_hash_ = std::move(previous);
   return absl::OkStatus();
 }
 

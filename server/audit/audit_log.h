@@ -230,8 +230,8 @@ class AuditLog {
 
  private:
   // An accepted record in the writer's form: the entry's strings moved in,
-  // nothing copied. The writer fills digest and record_hash (previous_hash
-  // is the record_hash of the record before).
+  // nothing copied. The writer fills digest (the record's previous_hash is
+  // the digest of the record before, in hex).
   struct Pending {
     int64_t sequence = 0;
     int64_t time_us = 0;
@@ -244,7 +244,6 @@ class AuditLog {
     std::string matched_listing_ids_text;
     std::string snapshot_id;
     RecordDigest digest;
-    char record_hash[kHashHexLength];
   };
 
   AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db);

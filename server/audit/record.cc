@@ -201,12 +201,6 @@ void ComputeRecordDigest(const RecordFields& fields, std::string& scratch, Recor
   Sha256Into(scratch, digest);
 }
 
-void ComputeRecordHashInto(const RecordFields& fields, std::string& scratch, char* hex_out) {
-  RecordDigest digest;
-  ComputeRecordDigest(fields, scratch, digest);
-  DigestToHex(digest, hex_out);
-}
-
 void DigestToHex(const RecordDigest& digest, char* hex_out) {
   static constexpr char kDigits[] = "0123456789abcdef";
   for (size_t i = 0; i < digest.size(); ++i) {
@@ -246,10 +240,10 @@ std::optional<Verdict> ParseVerdict(absl::string_view name) {
 }
 
 std::string ComputeRecordHash(const AuditRecord& record, absl::string_view matched_listing_ids_text) {
-  std::string hex(kHashHexLength, '\0');
   std::string scratch;
-  ComputeRecordHashInto(FieldsOf(record, matched_listing_ids_text), scratch, hex.data());
-  return hex;
+  RecordDigest digest;
+  ComputeRecordDigest(FieldsOf(record, matched_listing_ids_text), scratch, digest);
+  return DigestToHex(digest);
 }
 
 std::string ComputeRecordHash(const AuditRecord& record) {

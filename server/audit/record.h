@@ -105,14 +105,12 @@ struct RecordFields {
   absl::string_view matched_listing_ids_text, snapshot_id, previous_hash;
 };
 inline constexpr size_t kHashHexLength = 64;
-// Writes the record hash (lowercase hex, kHashHexLength chars) of `fields`
-// to `hex_out`; `scratch` is reused for the encoding, so a caller hashing
-// many records allocates nothing per record. Same hash as ComputeRecordHash.
-void ComputeRecordHashInto(const RecordFields& fields, std::string& scratch, char* hex_out);
 
 // The SHA-256 itself, for storage (blocks keep 32 bytes, not 64 hex chars).
 using RecordDigest = std::array<unsigned char, 32>;
-// ComputeRecordHashInto's hash as bytes.
+// The record hash of `fields` as bytes (ComputeRecordHash is its hex);
+// `scratch` is reused for the encoding, so a caller hashing many records
+// allocates nothing per record.
 void ComputeRecordDigest(const RecordFields& fields, std::string& scratch, RecordDigest& digest);
 // `digest` as kHashHexLength lowercase hex chars at `hex_out`.
 void DigestToHex(const RecordDigest& digest, char* hex_out);
