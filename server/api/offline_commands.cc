@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/time/time.h"
 #include "audit/audit_log.h"
 #include "auth/api_keys.h"
@@ -60,6 +61,13 @@ std::unique_ptr<store::Connection> OpenForReading(const std::string& db_path) {
   return std::move(*db);
 }
 
+// A flag's value as it may be echoed in a message: escaped, and cut short.
+std::string Quoted(const std::string& value) {
+  constexpr size_t kShown = 64;
+  std::string shown = absl::CHexEscape(absl::string_view(value).substr(0, kShown));
+  return value.size() > kShown ? shown + "..." : shown;
+}
+
 // An RFC 3339 bound of `flag`, or `open` when empty; nullopt (after saying
 // why) when it does not parse.
 std::optional<absl::Time> ParseBound(const char* flag, const std::string& text, absl::Time open) {
@@ -67,7 +75,8 @@ std::optional<absl::Time> ParseBound(const char* flag, const std::string& text, 
   absl::Time parsed;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, text, &parsed, &error)) {
-    std::fprintf(stderr, "error: %s '%s' is not an RFC 3339 time like 2026-01-01T00:00:00Z\n", flag, text.c_str());
+    std::fprintf(stderr, "error: %s '%s' is not an RFC 3339 time like 2026-01-01T00:00:00Z\n", flag,
+                 Quoted(text).c_str());
     return std::nullopt;
   }
   return parsed;
@@ -79,7 +88,7 @@ int RunOfflineKeysCreate(const std::string& db_path, const std::string& name, co
                          const std::string& expires_at) {
   std::optional<auth::Role> role = auth::ParseRole(role_name);
   if (!role.has_value()) {
-    std::fprintf(stderr, "error: --role must be 'screen' or 'admin', not '%s'\n", role_name.c_str());
+    std::fprintf(stderr, "error: --role must be 'screen' or 'admin', not '%s'\n", Quoted(role_name).c_str());
     return kExitUsage;
   }
   std::optional<absl::Time> expiry;
@@ -88,7 +97,7 @@ int RunOfflineKeysCreate(const std::string& db_path, const std::string& name, co
     std::string error;
     if (!absl::ParseTime(absl::RFC3339_full, expires_at, &parsed, &error)) {
       std::fprintf(stderr, "error: --expires '%s' is not an RFC 3339 time like 2030-01-01T00:00:00Z\n",
-                   expires_at.c_str());
+                   Quoted(expires_at).c_str());
       return kExitUsage;
     }
     expiry = parsed;
@@ -160,7 +169,7 @@ int RunOfflineAuditVerify(const std::string& db_path) {
 int RunOfflineAuditExport(const std::string& db_path, const std::string& from_text, const std::string& to_text,
                           const std::string& format_name) {
   if (format_name != "csv" && format_name != "jsonl") {
-    std::fprintf(stderr, "error: --format must be 'csv' or 'jsonl', not '%s'\n", format_name.c_str());
+    std::fprintf(stderr, "error: --format must be 'csv' or 'jsonl', not '%s'\n", Quoted(format_name).c_str());
     return kExitUsage;
   }
   const std::optional<absl::Time> from = ParseBound("--from", from_text, absl::InfinitePast());

@@ -225,8 +225,13 @@ absl::Status ScanRecords(store::Connection& db, absl::Time from, absl::Time to,
 absl::StatusOr<int64_t> ExportRecords(store::Connection& db, absl::Time from, absl::Time to, ExportFormat format,
                                       std::ostream& out) {
   int64_t count = 0;
-  if (format == ExportFormat::kCsv) WriteCsvHeader(out);
+  // The CSV header goes out with the first record (or after an empty scan),
+  // so a file the scan refuses produces no output at all.
+  auto header = [&] {
+    if (format == ExportFormat::kCsv && count == 0) WriteCsvHeader(out);
+  };
   absl::Status status = ScanRecords(db, from, to, [&](const AuditRecord& r) {
+    header();
     if (format == ExportFormat::kCsv) {
       WriteCsvRow(r, out);
     } else {
@@ -236,6 +241,7 @@ absl::StatusOr<int64_t> ExportRecords(store::Connection& db, absl::Time from, ab
     return out.good() ? absl::OkStatus() : absl::DataLossError("audit export: writing the output failed");
   });
   if (!status.ok()) return status;
+  header();
   out.flush();
   if (!out.good()) return absl::DataLossError("audit export: writing the output failed");
   return count;

@@ -3,6 +3,8 @@
 // lost; a chain that does not verify is left exactly as found.
 #include "audit/legacy_rows.h"
 
+#include <sstream>
+
 #include "audit/audit_log.h"
 #include "gtest/gtest.h"
 #include "test_db.h"
@@ -162,6 +164,10 @@ TEST(LegacyRowsTest, ReadersRefuseAChainStillInRowsInsteadOfReportingItEmpty) {
   absl::Status scanned = ScanRecords(*raw, absl::InfinitePast(), absl::InfiniteFuture(),
                                      [](const AuditRecord&) { return absl::OkStatus(); });
   EXPECT_TRUE(absl::IsFailedPrecondition(scanned)) << scanned;
+  std::ostringstream out;
+  auto exported = ExportRecords(*raw, absl::InfinitePast(), absl::InfiniteFuture(), ExportFormat::kCsv, out);
+  EXPECT_TRUE(absl::IsFailedPrecondition(exported.status())) << exported.status();
+  EXPECT_EQ(out.str(), "");  // not even a header: a refused export writes nothing
 }
 
 }  // namespace

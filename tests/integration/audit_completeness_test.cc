@@ -381,6 +381,22 @@ TEST_F(AuditOfflineExportTest, BadArgumentsAndAMissingFileAreErrors) {
   RunResult bad_format = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_), "--format", "xml"});
   EXPECT_NE(bad_format.exit_code, 0);
   EXPECT_TRUE(bad_format.out.empty()) << bad_format.out;
+  // Oversized and hostile values are refused and never echoed raw (no
+  // terminal escape, no line break, a bounded message).
+  for (const std::string hostile : {std::string(64 * 1024, '9'), std::string("2026-01-01\n\x1b[2J\x1b]0;owned\x07"),
+                                    std::string("\xff\xfe", 2)}) {
+    RunResult refused = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_), "--to", hostile});
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_TRUE(refused.out.empty()) << refused.out;
+    EXPECT_NE(refused.err.find("is not an RFC 3339 time"), std::string::npos) << refused.err;
+    EXPECT_LT(refused.err.size(), 400u);
+    EXPECT_EQ(refused.err.find('\x1b'), std::string::npos) << refused.err;
+    EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  }
+  // An empty bound is an open one.
+  RunResult open = RunProcess({ServerBinary(), "audit", "export", "--db", Db(dir_), "--from", "", "--to", ""});
+  EXPECT_EQ(open.exit_code, 0) << open.err;
+  EXPECT_EQ(std::count(open.out.begin(), open.out.end(), '\n'), kRecords + 1);
   const std::string missing = dir_.File("nothing.db");
   RunResult absent = RunProcess({ServerBinary(), "audit", "export", "--db", missing});
   EXPECT_EQ(absent.exit_code, 3);
