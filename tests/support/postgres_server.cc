@@ -60,6 +60,19 @@ std::string RandomHex(size_t bytes) {
   return absl::BytesToHexString(raw);
 }
 
+// 124-127 are StartProcess's own failures in the child, before exec.
+std::string DescribeExit(int status) {
+  if (WIFSIGNALED(status)) return absl::StrCat("killed by signal ", WTERMSIG(status));
+  if (!WIFEXITED(status)) return absl::StrCat("wait status ", status);
+  switch (WEXITSTATUS(status)) {
+    case 124: return "the test process died while starting it";
+    case 125: return "could not switch to the unprivileged user";
+    case 126: return "could not open its log or enter its folder";
+    case 127: return "could not execute the program";
+    default: return absl::StrCat("exit code ", WEXITSTATUS(status));
+  }
+}
+
 // A loopback port nothing listens on right now. Another process could take it
 // before the server binds it; StartPostmaster retries with another then.
 absl::StatusOr<int> FreeLoopbackPort() {
@@ -142,6 +155,7 @@ bool Exited(pid_t pid) {
 struct Spawn {
   std::vector<std::string> argv;
   std::string log_path;
+  std::string working_dir;  // the unprivileged user may not reach the caller's
   bool run_as = false;
   uid_t uid = 0;
   gid_t gid = 0;
@@ -159,7 +173,7 @@ absl::StatusOr<pid_t> StartProcess(const Spawn& spawn) {
     setpgid(0, 0);  // its own process group: terminal signals to the test skip it
     int null_fd = open("/dev/null", O_RDONLY);
     int log_fd = open(spawn.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (null_fd < 0 || log_fd < 0) _exit(126);
+    if (null_fd < 0 || log_fd < 0 || chdir(spawn.working_dir.c_str()) != 0) _exit(126);
     dup2(null_fd, 0);
     dup2(log_fd, 1);
     dup2(log_fd, 2);
@@ -335,6 +349,7 @@ absl::Status PostgresServer::InitDb() {
                 "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C",
                 "--no-sync", "--no-instructions"};
   spawn.log_path = dir_ + "/initdb.log";
+  spawn.working_dir = dir_;
   spawn.run_as = run_as_;
   spawn.uid = run_uid_;
   spawn.gid = run_gid_;
@@ -348,7 +363,7 @@ absl::Status PostgresServer::InitDb() {
   initdb_time_ = absl::Now() - begin;
   std::remove(pwfile.c_str());
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat("initdb failed (status ", status, ", as user ", run_as_name_,
+    return absl::InternalError(absl::StrCat("initdb failed (", DescribeExit(status), ", as user ", run_as_name_,
                                             "):\n", Tail(ReadFile(spawn.log_path), 20)));
   }
   return absl::OkStatus();
@@ -364,6 +379,7 @@ absl::Status PostgresServer::StartPostmaster() {
                 "-c", "fsync=off", "-c", "full_page_writes=off",
                 "-c", "max_connections=100"};
   spawn.log_path = dir_ + "/postgres.log";
+  spawn.working_dir = dir_;
   spawn.run_as = run_as_;
   spawn.uid = run_uid_;
   spawn.gid = run_gid_;
@@ -395,7 +411,7 @@ absl::Status PostgresServer::WaitUntilReady(absl::Time deadline) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return absl::InternalError(
-          absl::StrCat("postgres exited during startup (status ", status, "):\n", LogTail(20)));
+          absl::StrCat("postgres exited during startup (", DescribeExit(status), "):\n", LogTail(20)));
     }
     if (PQping(conninfo.c_str()) == PQPING_OK) return absl::OkStatus();
     if (absl::Now() > deadline) {
