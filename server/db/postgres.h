@@ -4,13 +4,15 @@
 // absl::Status; nothing throws.
 //
 // Status codes are chosen so a caller can decide what to do without reading
-// messages (see StatusFromSqlState):
+// messages (see StatusCodeForSqlState):
 //   Unavailable        the server cannot be reached or is going away: a failed
 //                      connect (wrong host, port, password or database alike:
 //                      the message tells which), a lost connection, SQLSTATE
 //                      class 08, 57P01 admin_shutdown, 57P02 crash_shutdown,
-//                      57P03 cannot_connect_now, 53300 too_many_connections.
-//                      Retry after Connection::Reconnect (or a new lease).
+//                      57P03 cannot_connect_now, 53300 too_many_connections;
+//                      and any failure after which the session is gone
+//                      (ok() false), whatever its SQLSTATE. Retry after
+//                      Connection::Reconnect (or with a new lease).
 //   Aborted            40001 serialization_failure, 40P01 deadlock_detected:
 //                      the transaction was rolled back; retry it whole.
 //   AlreadyExists      23505 unique_violation.
@@ -23,8 +25,9 @@
 //   ResourceExhausted  the rest of class 53 (disk full, out of memory).
 //   Internal           everything else (syntax errors, other constraint
 //                      violations, type mismatches: bugs, not conditions).
-// Messages start with "postgres: ", name what was being done and end with the
-// SQLSTATE; they never contain a password.
+// Messages start with "postgres: ", name what was being done (the statement,
+// cut short) and end with the SQLSTATE when the server sent one; they never
+// contain a password.
 //
 // A Connection is NOT thread-safe: use one per thread (see ConnectionPool).
 #ifndef SCREENING_DB_POSTGRES_H_
@@ -105,7 +108,8 @@ class Result {
 
   int rows() const;
   int columns() const;
-  // The number of rows an INSERT/UPDATE/DELETE touched (0 for others).
+  // The row count of the command tag: rows an INSERT, UPDATE or DELETE
+  // touched, or a SELECT returned; 0 for statements without one.
   int64_t RowsAffected() const;
   std::string ColumnName(int column) const;
 
@@ -194,8 +198,10 @@ class Connection {
   absl::StatusOr<std::optional<Notification>> WaitForNotification(absl::Duration timeout);
 
   // Session-level advisory locks on `key` (pg_advisory_lock and friends):
-  // held until unlocked or until the session ends, however it ends (close,
-  // crash, killed backend), so a dead holder never blocks others for long.
+  // held until unlocked or until the session ends: closed, its client
+  // process dead, its server process killed. (A client host that vanishes
+  // without closing its socket holds them until the server notices, which
+  // takes as long as its TCP keepalive settings say.)
   // Locks are re-entrant within a session and counted: unlock as often as
   // locked. Keys are shared by every session of the same database.
   absl::StatusOr<bool> TryAdvisoryLock(int64_t key);
