@@ -31,6 +31,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -71,8 +72,12 @@ class PostgresServer {
 
   // A new, empty database (copied from `template_name`) and its name.
   absl::StatusOr<std::string> CreateDatabase(std::string_view template_name = "template0");
-  // Drops `name`, disconnecting its sessions first.
+  // Drops `name`, disconnecting its sessions first (which waits ~100 ms for
+  // their server processes to exit when there are any).
   absl::Status DropDatabase(std::string_view name);
+  // Drops `name` at the next CreateDatabase, when its sessions have ended
+  // without making anyone wait.
+  void DropDatabaseLater(std::string name);
 
   // postgresql://USER:PASSWORD@127.0.0.1:PORT/DATABASE (password authentication).
   std::string Url(std::string_view database) const;
@@ -95,6 +100,7 @@ class PostgresServer {
   absl::Status InitDb();
   absl::Status StartPostmaster();
   absl::Status WaitUntilReady(absl::Time deadline);
+  absl::Status OpenAdminLocked();
 
   std::string bin_dir_;
   std::string dir_;
@@ -112,6 +118,7 @@ class PostgresServer {
   std::mutex admin_mu_;
   std::unique_ptr<postgres::Connection> admin_;  // to database "postgres", for CREATE DATABASE
   int next_database_ = 0;
+  std::vector<std::string> pending_drops_;
 };
 
 // GoogleTest glue: one server for the whole test binary. Link
@@ -130,7 +137,7 @@ class PostgresEnvironment : public ::testing::Environment {
 PostgresServer* SharedPostgresServer();
 
 // A fixture giving each test a fresh database on the shared server, dropped
-// after the test (when the server still runs).
+// when the next test creates its own (the server's folder goes at the end).
 class PostgresTest : public ::testing::Test {
  protected:
   void SetUp() override;
