@@ -12,6 +12,9 @@ PACKAGES=(
   clang libclang-rt-14-dev
   python3 python3-grpcio python3-protobuf
   sqlite3 openssl
+  # PostgreSQL: libpq for the shared store; the server (15) for the tests,
+  # which start their own instance (tests/support/postgres_server.h).
+  libpq-dev postgresql
 )
 # npm fetches buf. A machine whose Node.js comes from elsewhere (e.g. NodeSource,
 # which bundles npm and conflicts with Debian's npm) already has it.
