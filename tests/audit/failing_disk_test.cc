@@ -132,8 +132,10 @@ TEST(FailingDiskTest, NoAppendWaitsLongerThanMaxQueueWaitAndAStalledWriteCountsA
 
   ASSERT_TRUE(Eventually([&] { return !(*log)->health().accepting; }));
   EXPECT_TRUE(absl::StrContains((*log)->health().problem.message(), "has not finished")) << (*log)->health().problem;
+  // Refused at once for the stall, not after waiting for room.
   absl::StatusOr<int64_t> stalled = (*log)->Append(Entry(Verdict::kClear, "stalled"));
   EXPECT_TRUE(absl::IsUnavailable(stalled.status())) << stalled.status();
+  EXPECT_TRUE(absl::StrContains(stalled.status().message(), "has not finished")) << stalled.status();
 
   ASSERT_TRUE(raw->Execute("ROLLBACK").ok());
   ASSERT_TRUE(Eventually([&] { return (*log)->health().accepting; }));
