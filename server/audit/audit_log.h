@@ -20,6 +20,8 @@
 //  - Backpressure: when queue_capacity records are accepted but uncommitted,
 //    Append waits for the writer to catch up, at most max_queue_wait, then
 //    refuses (Unavailable); an accepted record is never dropped.
+//  - Shutdown (and the destructor) stops new appends and commits every
+//    accepted record before returning: a graceful shutdown loses none.
 //
 // A failing disk
 //  - A commit or WAL sync that fails (disk full, I/O error, read-only file)
@@ -60,22 +62,24 @@
 //    about 0.9 us of CPU per record (bench/audit BM_VerifyChain: 1.1 M
 //    records/s of one core; 0.5-0.7 M/s of wall time on a busy 2-core
 //    machine; docs/RELIABILITY.md), so ten years at a million screenings a
-//    day (3.65 G records) would take about an hour or more. A start verifies only the records after the verified anchor
+//    day (3.65 G records) would take an hour or more.
+//  - So a start verifies only the records after the verified anchor
 //    (audit_verified: the last record a verification confirmed; always the
 //    end of a block), after checking that the anchor's record is still there
-//    with its hash; each successful verification moves the anchor to the
-//    head. VerifyRecent (run daily by the pruner, api/audit_pruner.h) moves it
-//    while the server runs, so a start verifies about a day of records. The
-//    first start on a file without an anchor (written by an earlier version)
-//    verifies the whole chain once. What was verified before the anchor is
-//    not re-read at start: `screening-server audit verify` reads it all.
-//    Chosen over a background verification before the first append, which
-//    would either block appends for as long or append before verifying.
+//    with its hash (if not, it verifies the whole chain, and a file that now
+//    ends before the anchor is a deleted tail); each successful verification
+//    moves the anchor to the head. VerifyRecent (run daily by the pruner,
+//    api/audit_pruner.h) moves it while the server runs, so a start verifies
+//    about a day of records. The first start on a file without an anchor
+//    (written by an earlier version) verifies the whole chain once. What was
+//    verified before the anchor is not re-read at start: `screening-server
+//    audit verify` reads it all. Chosen over a background verification
+//    before the first append, which would either hold appends back as long
+//    or append before knowing. The anchor is about damage, not tampering:
+//    whoever can rewrite the chain can move it too (see Tamper evidence).
 //  - VerifyRecent finding damage while the server runs refuses every append
 //    from then on (DataLoss): the same stop as at start, until a restart
 //    with the acknowledgement.
-//  - Shutdown (and the destructor) stops new appends and commits every
-//    accepted record before returning: a graceful shutdown loses none.
 //
 // Ordering: sequence numbers are dense, assigned at Append in call order;
 // time is taken from the clock at Append, truncated to microseconds and never
@@ -281,8 +285,9 @@ class AuditLog {
   // writer makes room (records of other callers may then fall between them).
   // An empty batch records nothing and returns 0. Leaves `entries` empty
   // with its capacity, for the caller to reuse. FailedPrecondition after
-  // Shutdown (if Shutdown came while a large batch waited for room, the part
-  // already enqueued is recorded, the rest is not).
+  // Shutdown, and the errors of Append while the log refuses records (if
+  // either came while a large batch waited for room, the part already
+  // enqueued is recorded, the rest is not).
   absl::StatusOr<int64_t> AppendBatch(std::vector<AuditEntry>&& entries);
 
   // Called once with OK when the records of an AppendBatchAsync are durable,
@@ -291,7 +296,8 @@ class AuditLog {
 
   // AppendBatch without the wait for durability: the caller's thread does not
   // park while a MATCH is fsynced. Checks and enqueues as AppendBatch does
-  // (and may likewise block while the queue is full). Without a MATCH, calls
+  // (and may likewise wait, at most max_queue_wait, for room in a full
+  // queue). Without a MATCH, calls
   // `done(OK)` before returning. With one, returns at once and the writer
   // thread calls `done` after the commit and fdatasync that make the batch
   // durable (OK), or when a commit or sync fails, or when the writer stops
