@@ -254,6 +254,8 @@ int Serve(const Flags& flags, bool import_only) {
     audit_options.on_health_change = [&health_wake] { health_wake.notify_all(); };
     audit_options.accept_damage_at = flags.audit_accept_damage;
     audit_options.acknowledged_by = ProcessOwner();
+    // The first start on a long log from an earlier version verifies all of it (about 1 M records/s).
+    spdlog::info("audit log: verifying the chain in {} before adding to it", flags.db);
     absl::StatusOr<std::unique_ptr<screening::audit::AuditLog>> opened =
         screening::audit::AuditLog::Open(flags.db, audit_options);
     if (!opened.ok()) {
