@@ -10,9 +10,13 @@
 // Security defaults: --auth auto requires API keys whenever the server is
 // reachable from elsewhere (TLS or a non-loopback address) and leaves them off
 // only for plaintext on loopback (a local run), saying so at start. The audit
-// log is on by default and kept 10 years.
+// log is on by default and kept 10 years; a server never adds records to an
+// audit chain that does not verify (exit 4; see --audit-accept-damage), and
+// turns NOT_SERVING while the audit log cannot write.
 #include <grpcpp/health_check_service_interface.h>
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -31,6 +35,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "api/admin_service.h"
+#include "api/audit_health.h"
 #include "api/audit_log_sink.h"
 #include "api/audit_pruner.h"
 #include "api/call_gate.h"
@@ -71,6 +76,7 @@ struct Flags {
   double rate_burst = 0;  // 0 = twice the rate (at least 1)
   std::string audit = "on";
   std::string audit_retention = "3653d";
+  int64_t audit_accept_damage = 0;  // the first bad record of a broken chain to acknowledge
   int64_t max_memory_mb = 1024;
 };
 
@@ -107,10 +113,19 @@ absl::StatusOr<absl::Duration> ParseAge(const std::string& text) {
   return age;
 }
 
-void SetHealth(grpc::Server* server, const core::Screener& screener, bool refuse_when_stale) {
+// Who acknowledges audit damage: the process's user and host.
+std::string ProcessOwner() {
+  char host[256] = "unknown-host";
+  gethostname(host, sizeof(host) - 1);
+  const struct passwd* user = getpwuid(geteuid());
+  return absl::StrCat(user != nullptr ? user->pw_name : absl::StrCat("uid ", geteuid()), "@", host);
+}
+
+void SetHealth(grpc::Server* server, const core::Screener& screener, bool refuse_when_stale, bool audit_ok) {
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   if (health == nullptr) return;
-  bool serving = screener.Current() != nullptr && !(refuse_when_stale && screener.IsStale(absl::Now()));
+  bool serving =
+      audit_ok && screener.Current() != nullptr && !(refuse_when_stale && screener.IsStale(absl::Now()));
   health->SetServingStatus(serving);
   health->SetServingStatus("screening.v1.ScreeningService", serving);
 }
@@ -226,16 +241,44 @@ int Serve(const Flags& flags, bool import_only) {
     spdlog::critical("{}", std::string(retention.status().message()));
     return 2;
   }
+  // The health thread's wakeup: the audit log rings it when it starts or
+  // stops refusing records (declared first: it outlives the log).
+  std::mutex health_mu;
+  std::condition_variable health_wake;
   std::unique_ptr<screening::audit::AuditLog> audit_log;
   std::unique_ptr<api::AuditLogSink> audit_sink;
   std::unique_ptr<api::AuditPruner> audit_pruner;
+  std::unique_ptr<api::AuditHealthReporter> audit_health;
   if (flags.audit == "on") {
-    absl::StatusOr<std::unique_ptr<screening::audit::AuditLog>> opened = screening::audit::AuditLog::Open(flags.db);
+    screening::audit::AuditLog::Options audit_options;
+    audit_options.on_health_change = [&health_wake] { health_wake.notify_all(); };
+    audit_options.accept_damage_at = flags.audit_accept_damage;
+    audit_options.acknowledged_by = ProcessOwner();
+    // The first start on a long log from an earlier version verifies all of it (about 1 M records/s).
+    spdlog::info("audit log: verifying the chain in {} before adding to it", flags.db);
+    absl::StatusOr<std::unique_ptr<screening::audit::AuditLog>> opened =
+        screening::audit::AuditLog::Open(flags.db, audit_options);
     if (!opened.ok()) {
       spdlog::critical("cannot open the audit log in {}: {}", flags.db, std::string(opened.status().message()));
-      return 1;
+      if (absl::IsDataLoss(opened.status())) return 4;  // damaged: a supervisor must not just restart
+      return absl::IsInvalidArgument(opened.status()) ? 2 : 1;
     }
     audit_log = std::move(*opened);
+    const screening::audit::AuditLog::StartCheck& check = audit_log->start_check();
+    spdlog::info("audit chain verified: {} records after record {} in {}", check.records_verified,
+                 check.verified_after, absl::FormatDuration(absl::Trunc(check.took, absl::Milliseconds(1))));
+    if (!check.note.empty()) spdlog::warn("audit chain: {}", check.note);
+    if (check.acknowledged.has_value()) {
+      const screening::audit::AcknowledgedDamage& damage = *check.acknowledged;
+      spdlog::warn("audit chain damage acknowledged by {}: records {}..{} (first bad record {}: {}) are kept as "
+                   "found; a new chain segment starts at record {}, linked to record {}",
+                   damage.acknowledged_by, damage.from, damage.to, damage.first_bad, damage.problem,
+                   damage.segment_first_sequence, damage.anchor_sequence);
+    } else if (check.already_acknowledged) {
+      spdlog::warn("--audit-accept-damage={}: that damage was acknowledged before; the flag can be removed",
+                   flags.audit_accept_damage);
+    }
+    audit_health = std::make_unique<api::AuditHealthReporter>(audit_log.get());
     audit_sink = std::make_unique<api::AuditLogSink>(audit_log.get());
     audit_pruner = std::make_unique<api::AuditPruner>(audit_log.get(), *retention);
   } else {
@@ -280,19 +323,18 @@ int Serve(const Flags& flags, bool import_only) {
   std::string host = flags.transport.listen.substr(0, flags.transport.listen.rfind(':'));
   spdlog::info("listening on {}:{}", host, port);
   // Health first: a client that waited for LISTENING may ask for it at once.
-  SetHealth(server->get(), screener, refuse_when_stale);
+  auto audit_ok = [&audit_health] { return audit_health == nullptr || audit_health->Check(absl::Now()); };
+  SetHealth(server->get(), screener, refuse_when_stale, audit_ok());
   // A line tests and scripts can wait for.
   std::printf("LISTENING %s:%d\n", host.c_str(), port);
   std::fflush(stdout);
 
   std::atomic<bool> stopping{false};
-  std::mutex health_mu;
-  std::condition_variable health_wake;
   std::thread health_thread([&] {
     std::unique_lock<std::mutex> lock(health_mu);
     while (!stopping) {
       health_wake.wait_for(lock, std::chrono::seconds(1));
-      if (!stopping) SetHealth(server->get(), screener, refuse_when_stale);
+      if (!stopping) SetHealth(server->get(), screener, refuse_when_stale, audit_ok());
     }
   });
 
@@ -409,6 +451,11 @@ int main(int argc, char** argv) {
   app.add_option("--audit-retention", flags.audit_retention,
                  "Audit records older than this are pruned at start and daily (3653d = 10 years)")
       ->capture_default_str();
+  app.add_option("--audit-accept-damage", flags.audit_accept_damage,
+                 "When the audit chain is broken at this record (the first bad record the refused start named): "
+                 "keep the damaged records as evidence and continue in a new chain segment, recording the "
+                 "acknowledgement (who, when, which records)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-memory-mb", flags.max_memory_mb,
                  "Memory budget of gRPC for all calls and connections (resource quota)")
       ->capture_default_str()
@@ -446,8 +493,11 @@ int main(int argc, char** argv) {
   keys_list->add_option("--db", flags.db, "SQLite database file")->capture_default_str();
   CLI::App* audit = app.add_subcommand("audit", "The audit log in the database (offline)");
   audit->require_subcommand(1);
-  CLI::App* audit_verify =
-      audit->add_subcommand("verify", "Check the hash chain; exit 1 naming the first bad record when broken");
+  CLI::App* audit_verify = audit->add_subcommand(
+      "verify",
+      "Check the hash chain, every segment, and list acknowledged damage. Exit 0 intact; 1 broken (names the "
+      "first bad record); 3 the file cannot be read; 4 the file is damaged (SQLite corruption); 5 no audit log "
+      "in this format (an older one: start a server of this version on it once)");
   audit_verify->add_option("--db", flags.db, "SQLite database file")->capture_default_str();
   CLI::App* audit_export = audit->add_subcommand(
       "export", "Write the records with from <= time < to to stdout as CSV (header row) or JSON Lines");

@@ -7,6 +7,7 @@
 //   BM_RecordHash           the writer's hash of one record, alone
 //   BM_AppendMatch          one MATCH: returns after its fsynced commit
 //   BM_AppendMatch/threads  concurrent MATCH callers (group commit)
+//   BM_VerifyChain          re-reading and re-hashing the chain (a start, `audit verify`)
 //
 // The database lives in a temporary folder on the same file system as /tmp;
 // records look like the server's (16-char key id, short reference, request
@@ -199,6 +200,30 @@ void BM_AppendMatch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AppendMatch)->UseRealTime()->Unit(benchmark::kMicrosecond)->Threads(1)->Threads(8);
+
+// What a start costs per record it verifies (AuditLog::Open verifies the
+// records after the verified anchor; `audit verify` all of them): reading,
+// decoding and re-hashing kRecords records in blocks as the writer made them.
+void BM_VerifyChain(benchmark::State& state) {
+  TempDb db;
+  {
+    std::unique_ptr<AuditLog> log = OpenLog(db);
+    for (int64_t at = 0; at < kRecords; at += 1000) {
+      std::vector<AuditEntry> call;
+      for (int64_t k = at; k < at + 1000; ++k) call.push_back(MakeEntry(k, k % 50 == 0 ? Verdict::kMatch : Verdict::kClear));
+      if (!log->AppendBatch(std::move(call)).ok()) state.SkipWithError("append failed");
+    }
+    if (!log->Shutdown().ok()) state.SkipWithError("shutdown failed");
+  }
+  for (auto _ : state) {
+    auto reader = store::Connection::Open(db.path(), store::Connection::Mode::kReadOnly);
+    if (!reader.ok()) state.SkipWithError("open failed");
+    absl::StatusOr<VerifyReport> report = VerifyChain(**reader);
+    if (!report.ok() || !report->ok || report->records_checked != kRecords) state.SkipWithError("verify failed");
+  }
+  state.SetItemsProcessed(state.iterations() * kRecords);
+}
+BENCHMARK(BM_VerifyChain)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 }  // namespace screening::audit

@@ -33,6 +33,16 @@ void AuditPruner::Loop() {
       spdlog::info("audit retention: pruned {} records older than {}; the chain now starts after record {}",
                    pruned->pruned, absl::FormatDuration(retention_), pruned->checkpoint_sequence);
     }
+    // Moves the verified anchor, so the next start verifies about a day of
+    // records however long the log is (audit/audit_log.h, "Damage").
+    absl::StatusOr<audit::VerifyReport> verified = log_->VerifyRecent();
+    if (!verified.ok()) {
+      spdlog::error("audit verification: {}", std::string(verified.status().message()));
+    } else if (!verified->ok) {
+      spdlog::critical("audit verification: the chain is broken at record {}: {}. The server records no more "
+                       "screenings (every call is answered UNAVAILABLE); restart it as its start message says",
+                       verified->first_bad_sequence, verified->problem);
+    }
     lock.lock();
     wake_.wait_for(lock, std::chrono::microseconds(absl::ToInt64Microseconds(period_)),
                    [this] { return stopping_; });

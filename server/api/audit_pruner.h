@@ -1,5 +1,8 @@
-// Retention of the audit log: prunes records older than the retention once at
-// start and then every day, on a thread of its own, until Stop.
+// Retention and upkeep of the audit log: once at start and then every day, on
+// a thread of its own until Stop, prunes records older than the retention and
+// verifies the records committed since the last verification
+// (AuditLog::VerifyRecent: keeps the next start's verification short; a
+// broken chain is logged as critical and stops the recording).
 #ifndef SCREENING_API_AUDIT_PRUNER_H_
 #define SCREENING_API_AUDIT_PRUNER_H_
 

@@ -1,6 +1,11 @@
 #include "api/offline_commands.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <iostream>
@@ -9,8 +14,10 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "audit/audit_log.h"
+#include "audit/legacy_rows.h"
 #include "auth/api_keys.h"
 #include "auth/principal.h"
 #include "store/snapshot_store.h"
@@ -22,6 +29,8 @@ namespace {
 constexpr int kExitBroken = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitDatabase = 3;
+constexpr int kExitDamagedFile = 4;
+constexpr int kExitOldFormat = 5;
 
 std::string Rfc3339(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
@@ -146,24 +155,136 @@ int RunOfflineKeysList(const std::string& db_path) {
   return 0;
 }
 
+namespace {
+
+// `path` as an SQLite URI that opens it read-only and immutable: no -shm is
+// needed (a read-only file or folder cannot have one made), and no lock is
+// taken. Immutable reads only the main file: what a -wal file holds is not seen.
+std::string ImmutableUri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      absl::StrAppend(&uri, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      uri.push_back(c);
+    }
+  }
+  return uri + "?mode=ro&immutable=1";
+}
+
+// Reads the schema: the first query that touches the file's pages.
+absl::Status Probe(store::Connection& db) {
+  absl::StatusOr<store::Statement> q = db.Prepare("SELECT count(*) FROM sqlite_master");
+  if (!q.ok()) return q.status();
+  absl::StatusOr<bool> row = q->Step();
+  return row.ok() ? absl::OkStatus() : row.status();
+}
+
+int DamagedFile(const std::string& db_path, const absl::Status& status) {
+  std::fprintf(stderr,
+               "error: the database file %s is damaged: SQLite cannot read it (%s). The audit chain cannot be "
+               "verified; keep the file as evidence and restore the database from a backup\n",
+               db_path.c_str(), std::string(status.message()).c_str());
+  return kExitDamagedFile;
+}
+
+int Unreadable(const std::string& db_path, const absl::Status& status) {
+  std::fprintf(stderr, "error: cannot read the database %s: %s\n", db_path.c_str(),
+               std::string(status.message()).c_str());
+  return kExitDatabase;
+}
+
+}  // namespace
+
 int RunOfflineAuditVerify(const std::string& db_path) {
-  std::unique_ptr<store::Connection> db = OpenForReading(db_path);
-  if (db == nullptr) return kExitDatabase;
-  absl::StatusOr<audit::VerifyReport> report = audit::VerifyChain(*db);
-  if (!report.ok()) {
-    std::fprintf(stderr, "error: cannot read the audit log: %s\n", std::string(report.status().message()).c_str());
+  struct stat info;
+  if (stat(db_path.c_str(), &info) != 0) {
+    if (errno == ENOENT) {
+      std::fprintf(stderr, "error: the database %s does not exist\n", db_path.c_str());
+    } else {
+      std::fprintf(stderr, "error: cannot reach the database %s: %s\n", db_path.c_str(), std::strerror(errno));
+    }
     return kExitDatabase;
+  }
+  if (S_ISDIR(info.st_mode)) {
+    std::fprintf(stderr, "error: %s is a directory, not a database file\n", db_path.c_str());
+    return kExitDatabase;
+  }
+  if (const int fd = ::open(db_path.c_str(), O_RDONLY | O_CLOEXEC); fd < 0) {
+    std::fprintf(stderr, "error: the database file %s cannot be read: %s\n", db_path.c_str(), std::strerror(errno));
+    return kExitDatabase;
+  } else {
+    ::close(fd);
+  }
+  // Read-only, never created or migrated. A file SQLite cannot open for
+  // shared reading (a read-only file or folder: no -shm can be made) is read
+  // as an immutable file instead.
+  absl::StatusOr<std::unique_ptr<store::Connection>> db =
+      store::Connection::Open(db_path, store::Connection::Mode::kReadOnly);
+  absl::Status probed = db.ok() ? Probe(**db) : db.status();
+  if (absl::IsDataLoss(probed)) return DamagedFile(db_path, probed);
+  if (!probed.ok() && !absl::IsUnavailable(probed)) {
+    absl::StatusOr<std::unique_ptr<store::Connection>> immutable =
+        store::Connection::Open(ImmutableUri(db_path), store::Connection::Mode::kReadOnly);
+    absl::Status immutable_probe = immutable.ok() ? Probe(**immutable) : immutable.status();
+    if (absl::IsDataLoss(immutable_probe)) return DamagedFile(db_path, immutable_probe);
+    if (!immutable_probe.ok()) return Unreadable(db_path, probed);
+    std::fprintf(stderr, "note: %s cannot be opened for shared reading (%s); it was read as an unchanging file\n",
+                 db_path.c_str(), std::string(probed.message()).c_str());
+    struct stat wal;
+    if (stat((db_path + "-wal").c_str(), &wal) == 0 && wal.st_size > 0) {
+      std::fprintf(stderr,
+                   "warning: %s-wal holds %lld bytes of recent commits that were not read: records in it are not "
+                   "verified\n",
+                   db_path.c_str(), static_cast<long long>(wal.st_size));
+    }
+    db = std::move(immutable);
+  } else if (!probed.ok()) {
+    return Unreadable(db_path, probed);
+  }
+
+  // The schema: only an old one is "old".
+  absl::Status legacy = audit::CheckNoLegacyRows(**db);
+  if (absl::IsDataLoss(legacy)) return DamagedFile(db_path, legacy);
+  if (absl::IsFailedPrecondition(legacy)) {
+    std::fprintf(stderr, "error: the audit log in %s cannot be verified as it is: %s\n", db_path.c_str(),
+                 std::string(legacy.message()).c_str());
+    return kExitOldFormat;
+  }
+  if (!legacy.ok()) return Unreadable(db_path, legacy);
+
+  absl::StatusOr<audit::VerifyReport> report = audit::VerifyChain(**db);
+  if (!report.ok()) {
+    if (absl::IsDataLoss(report.status())) return DamagedFile(db_path, report.status());
+    return Unreadable(db_path, report.status());
   }
   if (!report->ok) {
     std::printf("AUDIT CHAIN BROKEN at record %lld: %s (%lld records checked)\n",
                 static_cast<long long>(report->first_bad_sequence), report->problem.c_str(),
                 static_cast<long long>(report->records_checked));
-    return kExitBroken;
+  } else if (report->acknowledged_damage.empty()) {
+    std::printf("audit chain intact: %lld records checked; head %lld %s\n",
+                static_cast<long long>(report->records_checked), static_cast<long long>(report->head_sequence),
+                report->head_hash.c_str());
+  } else {
+    std::printf("audit chain intact in each of its %zu segments: %lld records checked; head %lld %s\n",
+                report->acknowledged_damage.size() + 1, static_cast<long long>(report->records_checked),
+                static_cast<long long>(report->head_sequence), report->head_hash.c_str());
   }
-  std::printf("audit chain intact: %lld records checked; head %lld %s\n",
-              static_cast<long long>(report->records_checked), static_cast<long long>(report->head_sequence),
-              report->head_hash.c_str());
-  return 0;
+  // Evidence stays evidence: every acknowledged damaged range, every time.
+  for (const audit::AcknowledgedDamage& damage : report->acknowledged_damage) {
+    const std::string kept =
+        damage.to >= damage.from
+            ? absl::StrCat("records ", damage.from, "..", damage.to, " are kept as found and not verified")
+            : std::string("no damaged record is left in the file");
+    std::printf("ACKNOWLEDGED DAMAGE: %s (first bad record %lld: %s); acknowledged by %s on %s; the chain "
+                "continues at record %lld, linked to record %lld\n",
+                kept.c_str(), static_cast<long long>(damage.first_bad), damage.problem.c_str(),
+                damage.acknowledged_by.c_str(), Rfc3339(damage.acknowledged_at).c_str(),
+                static_cast<long long>(damage.segment_first_sequence),
+                static_cast<long long>(damage.anchor_sequence));
+  }
+  return report->ok ? 0 : kExitBroken;
 }
 
 int RunOfflineAuditExport(const std::string& db_path, const std::string& from_text, const std::string& to_text,

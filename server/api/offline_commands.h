@@ -5,7 +5,13 @@
 //
 // Each returns the process exit code and prints to stdout (results) and
 // stderr (errors): 0 done; 1 the audit chain is broken (audit verify);
-// 2 bad arguments; 3 the database cannot be opened or written.
+// 2 bad arguments; 3 the database cannot be opened, read or written
+// (missing, permission denied, locked, I/O error); and for audit verify
+// 4 the file is damaged (SQLite finds it corrupt: nothing can be verified)
+// and 5 its audit log cannot be verified as it is: an older format (it
+// predates block storage, or records wait to be moved into blocks: a server
+// of this version does that when it starts on the file), or no audit log at
+// all.
 #ifndef SCREENING_API_OFFLINE_COMMANDS_H_
 #define SCREENING_API_OFFLINE_COMMANDS_H_
 
@@ -19,7 +25,12 @@ int RunOfflineKeysCreate(const std::string& db_path, const std::string& name, co
                          const std::string& expires_at);
 int RunOfflineKeysRevoke(const std::string& db_path, const std::string& key_id);
 int RunOfflineKeysList(const std::string& db_path);
-// `audit verify`: the whole chain; prints the first bad record when broken.
+// `audit verify`: the whole chain, every segment; prints the first bad
+// record when broken (exit 1) and, either way, every range of records an
+// operator acknowledged as damaged (kept as evidence; they do not fail the
+// verification). A read-only file is verified (read as an immutable file
+// when SQLite cannot share it; a note says so, and a warning when a -wal
+// file's records are not read).
 int RunOfflineAuditVerify(const std::string& db_path);
 // `audit export`: records with from <= time < to (RFC 3339; empty: open) to
 // stdout in `format` ("csv" or "jsonl", as the admin RPC writes them), the

@@ -2,13 +2,16 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -28,23 +31,70 @@ std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.s
 // What a block visitor returns to stop DecodeBlock early (never reported).
 absl::Status StopWalk() { return absl::CancelledError("walk stopped"); }
 
-// Checks records with sequence <= last_inclusive in order, expecting the
-// first to be `expected_sequence` linking to `expected_previous`. Fills
+// Where CheckChain starts and what it knows.
+struct ChainWalk {
+  int64_t expected_sequence = 1;      // the first record to check
+  std::string expected_previous;      // what it must link to
+  int64_t last_inclusive = std::numeric_limits<int64_t>::max();
+  // Blocks with first_sequence below this are not read (a walk from the
+  // verified anchor, which is always the last record of a block).
+  int64_t first_block_at_least = std::numeric_limits<int64_t>::min();
+  const std::vector<Segment>* segments = nullptr;
+  // What expected_previous is, for messages.
+  std::string start_name = "genesis hash";
+};
+
+// Checks records with sequence <= walk.last_inclusive in order, expecting
+// the first to be walk.expected_sequence linking to walk.expected_previous.
+// Where a segment's anchor is the last record confirmed and its hash matches,
+// the records up to the segment's first are skipped (acknowledged damage,
+// listed in the report) and the check goes on from the segment. Fills
 // report.ok/problem/first_bad_sequence/records_checked/head_*; calls
 // `on_record` for each confirmed record, and stops after one for which it
 // returns false.
-absl::Status CheckChain(store::Connection& db, int64_t expected_sequence, std::string expected_previous,
-                        int64_t last_inclusive, VerifyReport& report,
+absl::Status CheckChain(store::Connection& db, ChainWalk walk, VerifyReport& report,
                         const std::function<bool(const AuditRecord&)>& on_record) {
-  absl::StatusOr<store::Statement> q = db.Prepare(
-      absl::StrCat("SELECT ", kBlockColumns, " FROM audit_block WHERE first_sequence <= ?1 ORDER BY first_sequence"));
+  absl::StatusOr<store::Statement> q = db.Prepare(absl::StrCat(
+      "SELECT ", kBlockColumns,
+      " FROM audit_block WHERE first_sequence <= ?1 AND first_sequence >= ?2 ORDER BY first_sequence"));
   if (!q.ok()) return q.status();
-  q->Bind(1, last_inclusive);
-  const int64_t first_expected = expected_sequence;
+  q->Bind(1, walk.last_inclusive).Bind(2, walk.first_block_at_least);
+  int64_t expected_sequence = walk.expected_sequence;
+  std::string& expected_previous = walk.expected_previous;
+  const int64_t last_inclusive = walk.last_inclusive;
+  int64_t segment_start = walk.expected_sequence;  // where the current segment's checks began
   auto fail = [&report](int64_t sequence, std::string problem) {
     report.ok = false;
     report.first_bad_sequence = sequence;
     report.problem = std::move(problem);
+  };
+  // The segment anchored at each record (the newest acknowledgement wins).
+  std::map<int64_t, const Segment*> by_anchor;
+  if (walk.segments != nullptr) {
+    for (const Segment& segment : *walk.segments) by_anchor[segment.anchor_sequence] = &segment;
+  }
+  int64_t skip_until = 0;  // > 0: skipping acknowledged damage up to this segment start
+  // After the confirmed record expected_sequence - 1: lists the damage a
+  // segment anchored there acknowledged and skips the records it left (none
+  // when the damage was a deleted tail).
+  auto try_skip_damage = [&]() -> bool {
+    if (by_anchor.empty()) return false;
+    auto it = by_anchor.find(expected_sequence - 1);
+    if (it == by_anchor.end() || it->second->anchor_hash != expected_previous ||
+        it->second->first_sequence < expected_sequence) {
+      return false;
+    }
+    const Segment& segment = *it->second;
+    if (report.acknowledged_damage.empty() ||
+        report.acknowledged_damage.back().segment_first_sequence != segment.first_sequence) {
+      report.acknowledged_damage.push_back(AcknowledgedDamage{expected_sequence, segment.first_sequence - 1,
+                                                              segment.damaged_from, segment.anchor_sequence,
+                                                              segment.first_sequence, segment.problem,
+                                                              segment.acknowledged_by, segment.acknowledged_at});
+    }
+    if (segment.first_sequence == expected_sequence) return false;
+    skip_until = segment.first_sequence;
+    return true;
   };
   BlockRow block;
   bool stopped = false;
@@ -53,6 +103,12 @@ absl::Status CheckChain(store::Connection& db, int64_t expected_sequence, std::s
     if (!row.ok()) return row.status();
     if (!*row) break;
     ReadBlockRow(*q, block);
+    if (skip_until == 0) try_skip_damage();
+    if (skip_until > 0) {
+      if (block.first_sequence < skip_until) continue;  // evidence, kept as found
+      expected_sequence = segment_start = skip_until;
+      skip_until = 0;
+    }
     const int64_t seq = block.first_sequence;
     if (seq != expected_sequence) {
       fail(seq, seq > expected_sequence
@@ -63,9 +119,10 @@ absl::Status CheckChain(store::Connection& db, int64_t expected_sequence, std::s
       return absl::OkStatus();
     }
     if (block.previous_hash != expected_previous) {
-      fail(seq, seq == first_expected
+      const bool first = seq == walk.expected_sequence;
+      fail(seq, first || seq == segment_start
                     ? absl::StrCat("record ", seq, "'s previous_hash does not link to the ",
-                                   first_expected == 1 ? "genesis hash" : "prune checkpoint",
+                                   first ? walk.start_name : "record its chain segment is anchored to",
                                    " (a record was inserted or replaced)")
                     : absl::StrCat("record ", seq, "'s previous_hash does not match record ", seq - 1,
                                    "'s hash (a record was inserted or replaced)"));
@@ -73,9 +130,14 @@ absl::Status CheckChain(store::Connection& db, int64_t expected_sequence, std::s
     }
     int64_t first_time_us = 0;
     int64_t last_time_us = 0;
+    bool skipping_in_block = false;
     absl::Status decoded = DecodeBlock(block, [&](AuditRecord& r, absl::string_view ids_text) -> absl::Status {
       if (r.sequence > last_inclusive) {
         stopped = true;
+        return StopWalk();
+      }
+      if (r.sequence != block.first_sequence && try_skip_damage()) {
+        skipping_in_block = true;
         return StopWalk();
       }
       if (ComputeRecordHash(r, ids_text) != r.record_hash) {
@@ -95,6 +157,7 @@ absl::Status CheckChain(store::Connection& db, int64_t expected_sequence, std::s
       ++report.records_checked;
       report.head_sequence = r.sequence;
       report.head_hash = r.record_hash;
+      report.head_time = r.time;
       expected_previous = r.record_hash;
       ++expected_sequence;
       if (on_record && !on_record(r)) {
@@ -104,7 +167,9 @@ absl::Status CheckChain(store::Connection& db, int64_t expected_sequence, std::s
       return absl::OkStatus();
     });
     if (!report.ok || stopped) return absl::OkStatus();
+    if (skipping_in_block) continue;
     if (absl::IsDataLoss(decoded)) {
+      if (try_skip_damage()) continue;
       fail(expected_sequence, absl::StrCat(decoded.message(), " (block altered)"));
       return absl::OkStatus();
     }
@@ -112,11 +177,16 @@ absl::Status CheckChain(store::Connection& db, int64_t expected_sequence, std::s
     // The columns reads select blocks by must say what the records say.
     if (block.last_sequence != expected_sequence - 1 || block.first_time_us != first_time_us ||
         block.last_time_us != last_time_us) {
+      if (try_skip_damage()) continue;
       fail(block.first_sequence,
            absl::StrCat("the block of records ", block.first_sequence, "..", expected_sequence - 1,
                         " has sequence or time columns that disagree with its records (block altered)"));
       return absl::OkStatus();
     }
+  }
+  if (report.ok && skip_until > 0 && skip_until <= last_inclusive) {
+    fail(skip_until, absl::StrCat("the chain segment that continues after the acknowledged damage (from record ",
+                                  skip_until, ") is missing (deleted)"));
   }
   return absl::OkStatus();
 }
@@ -154,40 +224,143 @@ absl::StatusOr<ChainStart> ReadHead(store::Connection& db) {
   return head;
 }
 
+// The whole chain, from the prune checkpoint (or the genesis), inside a read
+// transaction; with `expected_head`, also that the file still holds that
+// record with that hash (`expected_what` says where that head comes from:
+// "committed", "verified").
+absl::Status CheckWholeChain(store::Connection& db, const std::optional<ChainHead>& expected_head,
+                             absl::string_view expected_what, const std::vector<Segment>& segments,
+                             VerifyReport& report) {
+  absl::StatusOr<std::optional<ChainStart>> checkpoint = ReadCheckpoint(db);
+  if (!checkpoint.ok()) return checkpoint.status();
+  ChainStart start = checkpoint->value_or(ChainStart{});
+  report.checkpoint_sequence = start.sequence;
+  report.head_sequence = start.sequence;
+  report.head_hash = start.record_hash;
+  report.head_time = start.time;
+  std::optional<std::string> hash_at_expected;
+  if (expected_head.has_value() && expected_head->sequence == start.sequence) hash_at_expected = start.record_hash;
+  ChainWalk walk;
+  walk.expected_sequence = start.sequence + 1;
+  walk.expected_previous = start.record_hash;
+  walk.segments = &segments;
+  walk.start_name = start.sequence == 0 ? "genesis hash" : "prune checkpoint";
+  absl::Status checked = CheckChain(db, std::move(walk), report, [&](const AuditRecord& r) {
+    if (expected_head.has_value() && r.sequence == expected_head->sequence) hash_at_expected = r.record_hash;
+    return true;
+  });
+  if (!checked.ok() || !report.ok || !expected_head.has_value() || expected_head->sequence == 0) return checked;
+  if (expected_head->sequence > report.head_sequence) {
+    report.ok = false;
+    report.first_bad_sequence = report.head_sequence + 1;
+    report.problem = absl::StrCat("the log ends at record ", report.head_sequence, " but records up to ",
+                                  expected_head->sequence, " were ", expected_what, " (tail deleted)");
+  } else if (!expected_head->record_hash.empty() && hash_at_expected.has_value() &&
+             *hash_at_expected != expected_head->record_hash) {
+    report.ok = false;
+    report.first_bad_sequence = expected_head->sequence;
+    report.problem = absl::StrCat("record ", expected_head->sequence, " is not the record that was ", expected_what,
+                                  " (chain rewritten)");
+  }
+  return absl::OkStatus();
+}
+
+// Whether the record the chain was verified up to is still the last record
+// of its block with the hash it had (the next block then starts after it).
+absl::StatusOr<bool> AnchorHolds(store::Connection& db, const VerifiedAnchor& anchor) {
+  absl::StatusOr<store::Statement> q = db.Prepare(absl::StrCat(
+      "SELECT ", kBlockColumns, " FROM audit_block WHERE first_sequence <= ?1 ORDER BY first_sequence DESC LIMIT 1"));
+  if (!q.ok()) return q.status();
+  q->Bind(1, anchor.sequence);
+  absl::StatusOr<bool> row = q->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return false;
+  BlockRow block;
+  ReadBlockRow(*q, block);
+  std::string hash_at_anchor;
+  int64_t last = 0;
+  absl::Status decoded = DecodeBlock(block, [&](AuditRecord& r, absl::string_view) {
+    if (r.sequence == anchor.sequence) hash_at_anchor = r.record_hash;
+    last = r.sequence;
+    return absl::OkStatus();
+  });
+  return decoded.ok() && last == anchor.sequence && hash_at_anchor == anchor.record_hash;
+}
+
+// A verification that starts after the verified anchor when it holds.
+struct AnchoredReport {
+  VerifyReport report;
+  bool from_anchor = false;
+  int64_t verified_after = 0;          // the anchor, or the checkpoint (0: the genesis)
+  std::optional<VerifiedAnchor> anchor;
+  std::string note;                    // why the anchor was not used, when it exists
+};
+
+// Verifies the records after the verified anchor (audit_verified) when it
+// holds and is ahead of the checkpoint, else the whole chain (checking that
+// the anchor's record is still there). Inside a read transaction.
+absl::StatusOr<AnchoredReport> VerifySinceAnchor(store::Connection& db) {
+  AnchoredReport result;
+  absl::Status status = InReadTransaction(db, [&]() -> absl::Status {
+    if (absl::Status legacy = CheckNoLegacyRows(db); !legacy.ok()) return legacy;
+    absl::StatusOr<std::vector<Segment>> segments = ReadSegments(db);
+    if (!segments.ok()) return segments.status();
+    absl::StatusOr<std::optional<ChainStart>> checkpoint = ReadCheckpoint(db);
+    if (!checkpoint.ok()) return checkpoint.status();
+    absl::StatusOr<std::optional<VerifiedAnchor>> anchor = ReadVerifiedAnchor(db);
+    if (!anchor.ok()) return anchor.status();
+    result.anchor = *anchor;
+    const int64_t start = checkpoint->has_value() ? (*checkpoint)->sequence : 0;
+    std::optional<ChainHead> expected_head;
+    if (anchor->has_value() && (*anchor)->sequence > start) {
+      const VerifiedAnchor& a = **anchor;
+      // Its sequence only: a whole chain that verifies but holds a record
+      // there with another hash means the anchor row is what changed.
+      expected_head = ChainHead{a.sequence, ""};
+      absl::StatusOr<bool> holds = AnchorHolds(db, a);
+      if (!holds.ok()) return holds.status();
+      if (*holds) {
+        VerifyReport& report = result.report;
+        report.checkpoint_sequence = start;
+        report.head_sequence = a.sequence;
+        report.head_hash = a.record_hash;
+        ChainWalk walk;
+        walk.expected_sequence = a.sequence + 1;
+        walk.expected_previous = a.record_hash;
+        walk.first_block_at_least = a.sequence + 1;
+        walk.segments = &*segments;
+        walk.start_name = absl::StrCat("verified record ", a.sequence);
+        if (absl::Status checked = CheckChain(db, std::move(walk), report, nullptr); !checked.ok()) return checked;
+        if (report.ok || report.records_checked > 0) {
+          result.from_anchor = true;
+          result.verified_after = a.sequence;
+          return absl::OkStatus();
+        }
+        result.note = absl::StrCat("the records after record ", a.sequence,
+                                   " (verified before) do not follow it; the whole chain was verified");
+        result.report = VerifyReport();
+      } else {
+        result.note = absl::StrCat("record ", a.sequence, ", up to which the chain was verified on ",
+                                   FormatAuditTime(a.verified_at),
+                                   ", is not in the file as it was; the whole chain was verified");
+      }
+    }
+    result.verified_after = start;
+    return CheckWholeChain(db, expected_head, "verified before", *segments, result.report);
+  });
+  if (!status.ok()) return status;
+  return result;
+}
+
 }  // namespace
 
 absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db, const std::optional<ChainHead>& expected_head) {
   VerifyReport report;
   absl::Status status = InReadTransaction(db, [&]() -> absl::Status {
     if (absl::Status legacy = CheckNoLegacyRows(db); !legacy.ok()) return legacy;
-    absl::StatusOr<std::optional<ChainStart>> checkpoint = ReadCheckpoint(db);
-    if (!checkpoint.ok()) return checkpoint.status();
-    ChainStart start = checkpoint->value_or(ChainStart{});
-    report.checkpoint_sequence = start.sequence;
-    report.head_sequence = start.sequence;
-    report.head_hash = start.record_hash;
-    std::optional<std::string> hash_at_expected;
-    if (expected_head.has_value() && expected_head->sequence == start.sequence) hash_at_expected = start.record_hash;
-    absl::Status checked = CheckChain(db, start.sequence + 1, start.record_hash,
-                                      std::numeric_limits<int64_t>::max(), report, [&](const AuditRecord& r) {
-                                        if (expected_head.has_value() && r.sequence == expected_head->sequence) {
-                                          hash_at_expected = r.record_hash;
-                                        }
-                                        return true;
-                                      });
-    if (!checked.ok() || !report.ok || !expected_head.has_value() || expected_head->sequence == 0) return checked;
-    if (expected_head->sequence > report.head_sequence) {
-      report.ok = false;
-      report.first_bad_sequence = report.head_sequence + 1;
-      report.problem = absl::StrCat("the log ends at record ", report.head_sequence, " but records up to ",
-                                    expected_head->sequence, " were committed (tail deleted)");
-    } else if (hash_at_expected.has_value() && *hash_at_expected != expected_head->record_hash) {
-      report.ok = false;
-      report.first_bad_sequence = expected_head->sequence;
-      report.problem = absl::StrCat("record ", expected_head->sequence,
-                                    " is not the record this server committed (chain rewritten)");
-    }
-    return absl::OkStatus();
+    absl::StatusOr<std::vector<Segment>> segments = ReadSegments(db);
+    if (!segments.ok()) return segments.status();
+    return CheckWholeChain(db, expected_head, "committed", *segments, report);
   });
   if (!status.ok()) return status;
   return report;
@@ -196,6 +369,16 @@ absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db, const std::optio
 absl::Status ScanRecords(store::Connection& db, absl::Time from, absl::Time to,
                          const std::function<absl::Status(const AuditRecord&)>& visit) {
   if (absl::Status legacy = CheckNoLegacyRows(db); !legacy.ok()) return legacy;
+  absl::StatusOr<std::vector<Segment>> segments = ReadSegments(db);
+  if (!segments.ok()) return segments.status();
+  // Whether a block that stops decoding at `sequence` does so inside damage
+  // an operator acknowledged: what decodes of it is evidence and is read,
+  // the rest is skipped.
+  auto acknowledged = [&](int64_t sequence) {
+    return std::any_of(segments->begin(), segments->end(), [&](const Segment& s) {
+      return s.anchor_sequence < sequence && sequence < s.first_sequence;
+    });
+  };
   // Time is non-decreasing in sequence, so blocks in sequence order hold the
   // range in time order; the time index finds the first block.
   absl::StatusOr<store::Statement> q = db.Prepare(absl::StrCat(
@@ -209,15 +392,22 @@ absl::Status ScanRecords(store::Connection& db, absl::Time from, absl::Time to,
     if (!row.ok()) return row.status();
     if (!*row) return absl::OkStatus();
     ReadBlockRow(*q, block);
+    int64_t next_sequence = block.first_sequence;
+    absl::Status visited;
     absl::Status decoded = DecodeBlock(block, [&](AuditRecord& r, absl::string_view ids_text) -> absl::Status {
+      next_sequence = r.sequence + 1;
       if (r.time < from || r.time >= to) return absl::OkStatus();
       absl::StatusOr<std::vector<int64_t>> ids = ParseListingIds(ids_text);
       if (!ids.ok()) {
+        if (acknowledged(r.sequence)) return absl::OkStatus();
         return absl::DataLossError(absl::StrCat("audit record ", r.sequence, ": ", ids.status().message()));
       }
       r.matched_listing_ids = std::move(*ids);
-      return visit(r);
+      visited = visit(r);
+      return visited;
     });
+    if (!visited.ok()) return visited;
+    if (absl::IsDataLoss(decoded) && acknowledged(next_sequence)) continue;
     if (!decoded.ok()) return decoded;
   }
 }
@@ -249,26 +439,168 @@ absl::StatusOr<int64_t> ExportRecords(store::Connection& db, absl::Time from, ab
 
 // ---------------------------------------------------------------- AuditLog
 
+namespace {
+
+// Sequence numbers beyond this cannot start a new segment (damaged columns
+// claiming absurd numbers would otherwise exhaust the range).
+constexpr int64_t kMaxSegmentStart = int64_t{1} << 62;
+
+std::string BrokenChainMessage(const std::string& path, const VerifyReport& report, int64_t accept_damage_at) {
+  std::string flag_mismatch;
+  if (accept_damage_at != 0) {
+    flag_mismatch = absl::StrCat("--audit-accept-damage=", accept_damage_at,
+                                 " does not name this damage (the first bad record is ", report.first_bad_sequence,
+                                 "): ");
+  }
+  return absl::StrCat(
+      flag_mismatch, "the audit chain in ", path, " is broken at record ", report.first_bad_sequence, ": ",
+      report.problem, ". The chain verifies up to record ", report.head_sequence,
+      "; no record is added to a damaged chain. Keep a copy of the file and run `screening-server audit verify "
+      "--db ", path, "` for the report; to keep the damaged records as evidence and continue in a new chain "
+      "segment anchored to record ", report.head_sequence, ", start the server with --audit-accept-damage=",
+      report.first_bad_sequence);
+}
+
+// Starts a new chain segment after the damage `report` found: one block with
+// the DAMAGE_ACKNOWLEDGED record, linked to the last record that verified,
+// numbered after every sequence number the file holds; its segment row; and
+// the verified anchor moved to it. One transaction.
+absl::StatusOr<AcknowledgedDamage> AcknowledgeDamage(store::Connection& db, const VerifyReport& report,
+                                                     const AuditLog::Options& options) {
+  AcknowledgedDamage ack;
+  absl::Status status = db.InTransaction([&]() -> absl::Status {
+    absl::StatusOr<store::Statement> newest =
+        db.Prepare("SELECT first_sequence, last_sequence FROM audit_block ORDER BY first_sequence DESC LIMIT 1");
+    if (!newest.ok()) return newest.status();
+    absl::StatusOr<bool> row = newest->Step();
+    if (!row.ok()) return row.status();
+    int64_t last = report.head_sequence;
+    if (*row) {
+      const int64_t first = newest->ColumnInt(0);
+      const int64_t claimed = newest->ColumnInt(1);
+      // The column may be damaged too: trust it only within a block's size.
+      const int64_t block_last =
+          claimed >= first && claimed - first < kMaxRecordsPerBlock ? claimed : first + kMaxRecordsPerBlock - 1;
+      last = std::max(last, block_last);
+    }
+    if (last >= kMaxSegmentStart) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the damaged audit blocks claim sequence numbers up to ", last,
+          ": no new chain segment can follow them; keep the file as evidence and start on a new database"));
+    }
+    const int64_t first_sequence = last + 1;
+    const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(options.clock()));
+    const absl::Time time = std::max(now, report.head_time);
+    const std::string who = options.acknowledged_by.empty() ? "an unnamed operator" : options.acknowledged_by;
+    ack = AcknowledgedDamage{report.head_sequence + 1, first_sequence - 1, report.first_bad_sequence,
+                             report.head_sequence, first_sequence, report.problem, who, now};
+    std::string reference = SanitizeUtf8(absl::StrCat(
+        ack.to >= ack.from ? absl::StrCat("records ", ack.from, "..", ack.to, " were found damaged")
+                           : std::string("the audit chain was found damaged"),
+        " when the server started (first bad record ", ack.first_bad, ": ", ack.problem, "); ", who,
+        " acknowledged it with --audit-accept-damage=", ack.first_bad, " on ", FormatAuditTime(now), "; ",
+        ack.to >= ack.from ? "they are kept as found and " : "", "this chain segment continues from record ",
+        ack.anchor_sequence));
+    if (reference.size() > kMaxFieldBytes) reference = SanitizeUtf8(reference.substr(0, kMaxFieldBytes));
+    constexpr absl::string_view kAckRequestId = "audit-accept-damage";
+    RecordFields f;
+    f.sequence = first_sequence;
+    f.time = time;
+    f.reference = reference;
+    f.request_id = kAckRequestId;
+    f.verdict = VerdictName(Verdict::kDamageAcknowledged);
+    f.previous_hash = report.head_hash;
+    std::string scratch;
+    RecordDigest digest;
+    ComputeRecordDigest(f, scratch, digest);
+    BlockEncoder encoder;
+    encoder.Start(first_sequence, report.head_hash);
+    BlockText text;
+    text[kReference] = reference;
+    text[kRequestId] = kAckRequestId;
+    encoder.Add(absl::ToUnixMicros(time), Verdict::kDamageAcknowledged, text, digest);
+    if (absl::Status s = InsertBlockRow(db, encoder.row()); !s.ok()) return s;
+    Segment segment{first_sequence, report.head_sequence, report.head_hash, report.first_bad_sequence,
+                    report.problem, who, now};
+    if (absl::Status s = InsertSegment(db, segment); !s.ok()) return s;
+    return WriteVerifiedAnchor(db, VerifiedAnchor{first_sequence, DigestToHex(digest), now});
+  });
+  if (!status.ok()) return status;
+  return ack;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, Options options) {
   if (options.queue_capacity == 0 || options.batch_size == 0) {
     return absl::InvalidArgumentError("audit log: queue_capacity and batch_size must be positive");
   }
-  if (options.batch_interval <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("audit log: batch_interval must be positive");
+  if (options.batch_interval <= absl::ZeroDuration() || options.max_queue_wait <= absl::ZeroDuration() ||
+      options.stall_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("audit log: batch_interval, max_queue_wait and stall_timeout must be positive");
+  }
+  if (options.accept_damage_at < 0) {
+    return absl::InvalidArgumentError("audit log: accept_damage_at must be a record's sequence number");
   }
   if (!options.clock) return absl::InvalidArgumentError("audit log: clock is required");
   absl::StatusOr<std::unique_ptr<store::Connection>> db = store::Connection::Open(path);
   if (!db.ok()) return db.status();
-  if (!(*db)->Prepare("SELECT 1 FROM audit_block, audit_log, audit_checkpoint LIMIT 0").ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("audit tables missing in ", path, " (migrations not applied?)"));
+  for (const char* table : {"audit_block", "audit_log", "audit_checkpoint", "audit_segment", "audit_verified"}) {
+    absl::StatusOr<bool> exists = HasTable(**db, table);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("audit table ", table, " missing in ", path, " (migrations not applied?)"));
+    }
   }
   absl::StatusOr<int64_t> moved = MoveLegacyRowsIntoBlocks(**db);
   if (!moved.ok()) return moved.status();
+
+  // Never extend a chain that does not verify (see "Damage" in the header).
+  StartCheck check;
+  const absl::Time began = absl::Now();
+  absl::StatusOr<AnchoredReport> verified = VerifySinceAnchor(**db);
+  if (!verified.ok()) return verified.status();
+  const VerifyReport& report = verified->report;
+  check.records_verified = report.records_checked;
+  check.verified_after = verified->verified_after;
+  check.from_anchor = verified->from_anchor;
+  check.note = verified->note;
+  if (!report.ok) {
+    if (options.accept_damage_at != report.first_bad_sequence) {
+      return absl::DataLossError(BrokenChainMessage(path, report, options.accept_damage_at));
+    }
+    absl::StatusOr<AcknowledgedDamage> acknowledged = AcknowledgeDamage(**db, report, options);
+    if (!acknowledged.ok()) return acknowledged.status();
+    check.acknowledged = *acknowledged;
+  } else {
+    if (options.accept_damage_at != 0) {
+      absl::StatusOr<std::vector<Segment>> segments = ReadSegments(**db);
+      if (!segments.ok()) return segments.status();
+      check.already_acknowledged = std::any_of(segments->begin(), segments->end(), [&](const Segment& s) {
+        return s.damaged_from == options.accept_damage_at;
+      });
+      if (!check.already_acknowledged) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the audit chain in ", path, " verifies: there is no damage at record ", options.accept_damage_at,
+            " to acknowledge; start without --audit-accept-damage"));
+      }
+    }
+    const bool advanced = !verified->anchor.has_value() || verified->anchor->sequence != report.head_sequence ||
+                          verified->anchor->record_hash != report.head_hash;
+    if (advanced && report.head_sequence > 0) {
+      absl::Status anchored = WriteVerifiedAnchor(
+          **db, VerifiedAnchor{report.head_sequence, report.head_hash, options.clock()});
+      // Not fatal: the next start verifies these records again.
+      if (!anchored.ok()) check.note = absl::StrCat("the verified record could not be noted: ", anchored.message());
+    }
+  }
+  check.took = absl::Now() - began;
   absl::StatusOr<ChainStart> head = ReadHead(**db);
   if (!head.ok()) return head.status();
 
   std::unique_ptr<AuditLog> log(new AuditLog(path, std::move(options), std::move(*db)));
+  log->start_check_ = std::move(check);
   log->moved_from_rows_ = *moved;
   log->head_sequence_ = head->sequence;
   log->head_hash_ = head->record_hash;
@@ -290,6 +622,9 @@ AuditLog::AuditLog(std::string path, Options options, std::unique_ptr<store::Con
 AuditLog::~AuditLog() { Shutdown().IgnoreError(); }
 
 absl::Status AuditLog::CheckFields(const AuditEntry& entry) {
+  if (entry.verdict == Verdict::kDamageAcknowledged) {
+    return absl::InvalidArgumentError("audit: DAMAGE_ACKNOWLEDGED records are written by the log itself");
+  }
   const std::pair<const char*, const std::string*> fields[] = {
       {"key_id", &entry.key_id},        {"reference", &entry.reference},
       {"request_id", &entry.request_id}, {"normalized_address", &entry.normalized_address},
@@ -376,6 +711,35 @@ absl::Status AuditLog::AppendBatchAsync(std::vector<AuditEntry>&& entries, Durab
   return absl::OkStatus();
 }
 
+namespace {
+
+// The coarse monotonic clock: a few ns through the vDSO, resolution of a
+// scheduler tick, plenty to tell a write stuck for seconds.
+int64_t SteadyNowNs() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+}  // namespace
+
+absl::Status AuditLog::RefusalLocked() const {
+  if (!damage_.ok()) return damage_;
+  if (failing_) {
+    return absl::UnavailableError(absl::StrCat("the database cannot be written (", last_error_.message(), "); ",
+                                               last_sequence_ - committed_sequence_,
+                                               " records accepted before wait to be committed"));
+  }
+  if (write_started_ns_ != 0 &&
+      SteadyNowNs() - write_started_ns_ > absl::ToInt64Nanoseconds(options_.stall_timeout)) {
+    return absl::UnavailableError(absl::StrCat("a write to the database has not finished for over ",
+                                               absl::FormatDuration(options_.stall_timeout), "; ",
+                                               last_sequence_ - committed_sequence_,
+                                               " records accepted before wait to be committed"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int64_t> AuditLog::Enqueue(Pending* records, size_t count, bool durable, DurableCallback* on_durable) {
   const int64_t capacity = static_cast<int64_t>(options_.queue_capacity);
   std::unique_lock<std::mutex> lock(mu_);
@@ -383,12 +747,26 @@ absl::StatusOr<int64_t> AuditLog::Enqueue(Pending* records, size_t count, bool d
   size_t done = 0;
   while (done < count) {
     if (!accepting_) return absl::FailedPreconditionError("audit log is shut down");
+    // Refused at once while the writer cannot write: no caller waits on a
+    // disk that stopped, and nothing is answered that is not queued.
+    if (absl::Status refused = RefusalLocked(); !refused.ok()) {
+      ++refused_appends_;
+      return refused;
+    }
     if (last_sequence_ - committed_sequence_ >= capacity) {
       ++blocked_appends_;
       ++blocked_waiters_;
       WakeWriterLocked();
-      committed_cv_.wait(lock, [&] { return !accepting_ || last_sequence_ - committed_sequence_ < capacity; });
+      const bool room = committed_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.max_queue_wait), [&] {
+        return !accepting_ || failing_ || !damage_.ok() || last_sequence_ - committed_sequence_ < capacity;
+      });
       --blocked_waiters_;
+      if (!room) {
+        ++refused_appends_;
+        return absl::UnavailableError(absl::StrCat("the audit queue is full (", capacity,
+                                                   " records wait to be committed) and did not drain within ",
+                                                   absl::FormatDuration(options_.max_queue_wait)));
+      }
       continue;
     }
     const size_t take =
@@ -477,8 +855,23 @@ void AuditLog::SettleSync(const absl::Status& synced, int64_t synced_up_to) {
   if (synced.ok()) {
     durable_sequence_ = std::max(durable_sequence_, synced_up_to);
   } else {
-    ++write_failures_;
-    last_error_ = synced;
+    MarkFailingLocked(synced);
+  }
+}
+
+void AuditLog::MarkFailingLocked(const absl::Status& error) {
+  ++write_failures_;
+  last_error_ = error;
+  if (!failing_) {
+    failing_ = true;
+    health_changed_ = true;
+  }
+}
+
+void AuditLog::MarkWrittenLocked() {
+  if (failing_) {
+    failing_ = false;
+    health_changed_ = true;
   }
 }
 
@@ -505,10 +898,12 @@ void AuditLog::WriterLoop() {
   auto notify = [&](const absl::Status& failure) {
     committed_cv_.notify_all();
     TakeDueCallbacksLocked(failure, due);
-    if (due.empty()) return;
+    const bool health_changed = std::exchange(health_changed_, false) && options_.on_health_change;
+    if (due.empty() && !health_changed) return;
     lock.unlock();
     for (DueCallback& callback : due) callback.done(std::move(callback.status));
     due.clear();
+    if (health_changed) options_.on_health_change();
     lock.lock();
   };
   auto ready = [&] {
@@ -523,10 +918,13 @@ void AuditLog::WriterLoop() {
       if (durable_wanted_ > durable_sequence_ && committed_sequence_ >= durable_wanted_) {
         // Everything wanted is committed but not yet synced (Flush after CLEARs).
         const int64_t target = committed_sequence_;
+        write_started_ns_ = SteadyNowNs();
         lock.unlock();
         absl::Status synced = SyncWal();
         lock.lock();
+        write_started_ns_ = 0;
         SettleSync(synced, target);
+        if (synced.ok()) MarkWrittenLocked();
         const uint64_t seen = writer_wakeups_;
         notify(synced);
         if (!synced.ok()) {
@@ -540,6 +938,7 @@ void AuditLog::WriterLoop() {
     }
     batch.swap(pending_);
     const bool durable = stopping_ || durable_wanted_ > durable_sequence_;
+    write_started_ns_ = SteadyNowNs();
     lock.unlock();
     absl::Status status;
     std::string head_hash;
@@ -553,6 +952,7 @@ void AuditLog::WriterLoop() {
     // do inside the commit, without switching the pragma twice per MATCH).
     absl::Status synced = status.ok() && durable ? SyncWal() : absl::OkStatus();
     lock.lock();
+    write_started_ns_ = 0;
     if (status.ok()) {
       committed_sequence_ = batch.back().sequence;
       committed_hash_ = std::move(head_hash);
@@ -561,6 +961,7 @@ void AuditLog::WriterLoop() {
       // Committed but perhaps not on disk if the sync failed: durable_wanted_
       // then stays ahead of durable_sequence_, so the next round retries it.
       if (durable || !synced.ok()) SettleSync(synced, committed_sequence_);
+      if (synced.ok()) MarkWrittenLocked();
       const uint64_t seen = writer_wakeups_;
       notify(synced);
       if (!synced.ok()) {
@@ -570,8 +971,7 @@ void AuditLog::WriterLoop() {
       continue;
     }
     // Keep every record, in order, for the next attempt.
-    ++write_failures_;
-    last_error_ = status;
+    MarkFailingLocked(status);
     batch.insert(batch.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
     pending_.swap(batch);
     batch.clear();
@@ -683,6 +1083,45 @@ absl::Status AuditLog::SyncWal() {
   return absl::OkStatus();
 }
 
+AuditLog::Health AuditLog::health() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Health h;
+  h.problem = RefusalLocked();
+  h.accepting = h.problem.ok();
+  h.queued = last_sequence_ - committed_sequence_;
+  h.refused_appends = refused_appends_;
+  return h;
+}
+
+absl::StatusOr<VerifyReport> AuditLog::VerifyRecent() {
+  absl::StatusOr<std::unique_ptr<store::Connection>> reader = OpenReader();
+  if (!reader.ok()) return reader.status();
+  absl::StatusOr<AnchoredReport> verified = VerifySinceAnchor(**reader);
+  if (!verified.ok()) return verified.status();
+  const VerifyReport& report = verified->report;
+  if (!report.ok) {
+    bool changed = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (damage_.ok()) {
+        damage_ = absl::DataLossError(BrokenChainMessage(path_, report, 0));
+        changed = true;
+      }
+    }
+    committed_cv_.notify_all();
+    if (changed && options_.on_health_change) options_.on_health_change();
+    return report;
+  }
+  if (report.head_sequence > 0 &&
+      (!verified->anchor.has_value() || verified->anchor->sequence != report.head_sequence)) {
+    std::lock_guard<std::mutex> db_lock(db_mu_);
+    absl::Status anchored =
+        WriteVerifiedAnchor(*db_, VerifiedAnchor{report.head_sequence, report.head_hash, options_.clock()});
+    if (!anchored.ok()) return anchored;
+  }
+  return report;
+}
+
 absl::StatusOr<std::unique_ptr<store::Connection>> AuditLog::OpenReader() {
   return store::Connection::Open(path_, store::Connection::Mode::kReadOnly);
 }
@@ -725,16 +1164,37 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(absl::Duration retention, 
       result.checkpoint_sequence = start.sequence;
       // Walk the chain from its start while records are older than the
       // cutoff: pruning removes a prefix of the chain only, and never
-      // destroys evidence, so what is pruned must verify first.
+      // destroys evidence, so what is pruned must verify first. Acknowledged
+      // damage is evidence too: pruning stops before the block that holds
+      // the last record before it.
+      absl::StatusOr<std::vector<Segment>> segments = ReadSegments(*db_);
+      if (!segments.ok()) return segments.status();
+      int64_t stop_before = std::numeric_limits<int64_t>::max();
+      for (const Segment& segment : *segments) {
+        if (segment.first_sequence <= start.sequence) continue;
+        absl::StatusOr<store::Statement> holder =
+            db_->Prepare("SELECT max(first_sequence) FROM audit_block WHERE first_sequence <= ?1");
+        if (!holder.ok()) return holder.status();
+        holder->Bind(1, segment.anchor_sequence);
+        absl::StatusOr<bool> row = holder->Step();
+        if (!row.ok()) return row.status();
+        stop_before = *row && !holder->ColumnIsNull(0) ? holder->ColumnInt(0) : segment.anchor_sequence + 1;
+        break;
+      }
       ChainStart last_pruned = start;
       VerifyReport report;
       const int64_t chunk_end = start.sequence + kPruneChunk;
-      absl::Status checked =
-          CheckChain(*db_, start.sequence + 1, start.record_hash, chunk_end, report, [&](const AuditRecord& r) {
-            if (r.time >= cutoff) return false;
-            last_pruned = ChainStart{r.sequence, r.record_hash, r.time};
-            return true;
-          });
+      ChainWalk walk;
+      walk.expected_sequence = start.sequence + 1;
+      walk.expected_previous = start.record_hash;
+      walk.last_inclusive = chunk_end;
+      walk.segments = &*segments;
+      walk.start_name = start.sequence == 0 ? "genesis hash" : "prune checkpoint";
+      absl::Status checked = CheckChain(*db_, std::move(walk), report, [&](const AuditRecord& r) {
+        if (r.time >= cutoff || r.sequence >= stop_before) return false;
+        last_pruned = ChainStart{r.sequence, r.record_hash, r.time};
+        return true;
+      });
       if (!checked.ok()) return checked;
       if (!report.ok) {
         return absl::FailedPreconditionError(
@@ -796,6 +1256,7 @@ AuditLog::Stats AuditLog::stats() const {
   s.blocked_appends = blocked_appends_;
   s.write_failures = write_failures_;
   s.moved_from_rows = moved_from_rows_;
+  s.refused_appends = refused_appends_;
   return s;
 }
 

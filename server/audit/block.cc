@@ -149,7 +149,7 @@ absl::Status DecodeBlock(const BlockRow& row, const BlockVisitor& visit) {
   RecordDigest digest;
   while (!in.done()) {
     const unsigned char verdict = in.Byte();
-    if (!in.failed() && verdict > static_cast<unsigned char>(Verdict::kInvalidAddress)) in.Fail("has an unknown verdict");
+    if (!in.failed() && verdict > static_cast<unsigned char>(Verdict::kDamageAcknowledged)) in.Fail("has an unknown verdict");
     const int64_t delta = UnZigZag(in.Varint());
     const bool first = sequence == row.first_sequence;
     if (first) {

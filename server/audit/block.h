@@ -17,7 +17,8 @@
 //
 //   one byte 0x01 (the encoding version), then for each record in sequence
 //   order (integers are LEB128 varints; "signed" ones zigzag-encoded first):
-//     verdict       one byte: 0 CLEAR, 1 MATCH, 2 INVALID_ADDRESS
+//     verdict       one byte: 0 CLEAR, 1 MATCH, 2 INVALID_ADDRESS,
+//                   3 DAMAGE_ACKNOWLEDGED
 //     time          signed: the first record's Unix microseconds, then each
 //                   record's difference from the record before
 //     key_id, reference, request_id, normalized_address, chain,

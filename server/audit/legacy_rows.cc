@@ -25,10 +25,18 @@ absl::Status Broken(int64_t sequence, absl::string_view why) {
 }  // namespace
 
 absl::Status CheckNoLegacyRows(store::Connection& db) {
-  if (!db.Prepare("SELECT 1 FROM audit_block LIMIT 0").ok()) {
+  // Asked of the schema, not inferred from a failing query: a file that
+  // cannot be read must say so, not claim to be old.
+  absl::StatusOr<bool> has_blocks = HasTable(db, "audit_block");
+  if (!has_blocks.ok()) return has_blocks.status();
+  if (!*has_blocks) {
+    absl::StatusOr<bool> has_rows = HasTable(db, "audit_log");
+    if (!has_rows.ok()) return has_rows.status();
     return absl::FailedPreconditionError(
-        "this database predates block storage of the audit log (migration 0004): start the server on it once "
-        "to migrate it");
+        *has_rows ? "this database predates block storage of the audit log (migration 0004): a server of this "
+                    "version migrates it when it starts on it"
+                  : "this database holds no audit log (no audit tables: not a screening database, or one no "
+                    "server has started on)");
   }
   absl::StatusOr<int64_t> legacy = Count(db, "SELECT count(*) FROM audit_log");
   if (!legacy.ok()) return legacy.status();

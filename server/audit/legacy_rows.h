@@ -21,8 +21,10 @@ namespace screening::audit {
 absl::StatusOr<int64_t> MoveLegacyRowsIntoBlocks(store::Connection& db);
 
 // FailedPrecondition while audit_log holds rows (readers of blocks alone
-// would see an incomplete chain), or when the schema predates blocks;
-// says what to do. OK otherwise.
+// would see an incomplete chain), when the schema predates blocks, or when
+// the file has no audit tables at all; says which and what to do. The
+// error reading the schema when it cannot be read (DataLoss for a damaged
+// file). OK otherwise.
 absl::Status CheckNoLegacyRows(store::Connection& db);
 
 }  // namespace screening::audit

@@ -162,6 +162,8 @@ absl::string_view VerdictName(Verdict verdict) {
       return "MATCH";
     case Verdict::kInvalidAddress:
       return "INVALID_ADDRESS";
+    case Verdict::kDamageAcknowledged:
+      return "DAMAGE_ACKNOWLEDGED";
   }
   return "UNKNOWN";
 }
@@ -233,7 +235,7 @@ bool HexToDigest(absl::string_view hex, RecordDigest& digest) {
 }
 
 std::optional<Verdict> ParseVerdict(absl::string_view name) {
-  for (Verdict v : {Verdict::kClear, Verdict::kMatch, Verdict::kInvalidAddress}) {
+  for (Verdict v : {Verdict::kClear, Verdict::kMatch, Verdict::kInvalidAddress, Verdict::kDamageAcknowledged}) {
     if (VerdictName(v) == name) return v;
   }
   return std::nullopt;

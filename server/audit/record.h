@@ -16,7 +16,10 @@
 //   time                RFC 3339 UTC with exactly 6 fractional digits
 //                       ("2024-05-01T12:34:56.000123Z")
 //   key_id, reference, request_id, normalized_address, chain
-//   verdict             "CLEAR", "MATCH" or "INVALID_ADDRESS"
+//   verdict             "CLEAR", "MATCH" or "INVALID_ADDRESS"; or
+//                       "DAMAGE_ACKNOWLEDGED" for the record an operator's
+//                       acknowledgement of a broken chain starts a new chain
+//                       segment with (audit/audit_log.h, "Damage")
 //   matched_listing_ids decimal ids joined by "," ("" when none)
 //   snapshot_id
 //   previous_hash       lowercase hex
@@ -40,9 +43,11 @@ namespace screening::audit {
 inline constexpr absl::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-enum class Verdict { kClear, kMatch, kInvalidAddress };
+// kDamageAcknowledged is no screening: the log writes it itself (never
+// through Append) as the first record of a new chain segment.
+enum class Verdict { kClear, kMatch, kInvalidAddress, kDamageAcknowledged };
 
-// "CLEAR", "MATCH", "INVALID_ADDRESS".
+// "CLEAR", "MATCH", "INVALID_ADDRESS", "DAMAGE_ACKNOWLEDGED".
 absl::string_view VerdictName(Verdict verdict);
 
 // What the API layer records about one screening. Text fields are stored as
@@ -118,7 +123,7 @@ std::string DigestToHex(const RecordDigest& digest);
 // Inverse of DigestToHex (either case); false unless `hex` is 64 hex digits.
 bool HexToDigest(absl::string_view hex, RecordDigest& digest);
 
-// "CLEAR", "MATCH" or "INVALID_ADDRESS" back to the enum; nullopt otherwise.
+// A VerdictName back to the enum; nullopt otherwise.
 std::optional<Verdict> ParseVerdict(absl::string_view name);
 
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD.

@@ -1,11 +1,13 @@
 // Rows in and out of the audit tables: audit_block
-// (migrations/0004_audit_blocks.sql) and audit_checkpoint (0003).
+// (migrations/0004_audit_blocks.sql), audit_checkpoint (0003), audit_segment
+// and audit_verified (0005).
 #ifndef SCREENING_AUDIT_TABLES_H_
 #define SCREENING_AUDIT_TABLES_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,6 +36,37 @@ struct ChainStart {
 
 // The prune checkpoint, or nullopt when nothing was ever pruned.
 absl::StatusOr<std::optional<ChainStart>> ReadCheckpoint(store::Connection& db);
+
+// A chain segment started by an operator's acknowledgement of damage (see
+// migrations/0005_audit_segments.sql for the columns).
+struct Segment {
+  int64_t first_sequence = 0;
+  int64_t anchor_sequence = 0;
+  std::string anchor_hash;
+  int64_t damaged_from = 0;
+  std::string problem;
+  std::string acknowledged_by;
+  absl::Time acknowledged_at;
+};
+
+// Every segment, oldest first; none when the table does not exist (a file
+// from before migration 0005, read without migrating it).
+absl::StatusOr<std::vector<Segment>> ReadSegments(store::Connection& db);
+absl::Status InsertSegment(store::Connection& db, const Segment& segment);
+
+// The record up to which the chain was last verified.
+struct VerifiedAnchor {
+  int64_t sequence = 0;
+  std::string record_hash;
+  absl::Time verified_at;
+};
+// nullopt when none was written yet (or the table does not exist).
+absl::StatusOr<std::optional<VerifiedAnchor>> ReadVerifiedAnchor(store::Connection& db);
+absl::Status WriteVerifiedAnchor(store::Connection& db, const VerifiedAnchor& anchor);
+
+// Whether `db` has a table (or view) called `name`; errors only when the
+// schema itself cannot be read (a damaged or unreadable file).
+absl::StatusOr<bool> HasTable(store::Connection& db, absl::string_view name);
 
 }  // namespace screening::audit
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "audit_records.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc_client.h"
 #include "gtest/gtest.h"
 #include "security_test_support.h"
@@ -205,17 +206,17 @@ TEST(AuditCompletenessTest, ExportHonoursTheTimeRange) {
 }
 
 // A MATCH is answered only once its record is durable: while the audit table
-// refuses writes (as a full disk would), a MATCH, alone, in a batch or on a
-// stream, gets UNAVAILABLE and no verdict; once writes work again the refused
-// records are written (they were accepted) and a new MATCH is answered.
+// refuses writes (as a full disk would), a MATCH gets UNAVAILABLE and no
+// verdict; the log then refuses every screening (alone, in a batch, on a
+// stream) before recording it, and health says NOT_SERVING. Once writes work
+// again the refused MATCH's record is written (it was accepted), health says
+// SERVING, and a new MATCH is answered.
 TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
   TempDir dir;
   ServerProcess server({"--db", Db(dir), "--lists", RepoPath("lists/sources.conf")});
   ASSERT_TRUE(server.started()) << server.Output();
-  auto stub = v1::ScreeningService::NewStub(Connect(server.target()));
-  v1::ScreenResponse response;
-  ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
-  ASSERT_EQ(response.verdict(), v1::VERDICT_MATCH);
+  auto channel = Connect(server.target());
+  auto stub = v1::ScreeningService::NewStub(channel);
   // A stream answered before the refusal...
   std::unique_ptr<grpc::ClientContext> stream_context = Context();
   auto stream = stub->ScreenStream(stream_context.get());
@@ -226,6 +227,25 @@ TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
   v1::ScreenStreamResponse answer;
   ASSERT_TRUE(stream->Read(&answer));
   EXPECT_EQ(answer.result().verdict(), v1::VERDICT_CLEAR);
+  // (this MATCH's durable commit also commits the stream's CLEAR)
+  v1::ScreenResponse response;
+  ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
+  ASSERT_EQ(response.verdict(), v1::VERDICT_MATCH);
+
+  // Health is watched from here on: every change is a message.
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::health::v1::HealthCheckRequest watch_request;
+  watch_request.set_service("screening.v1.ScreeningService");
+  std::unique_ptr<grpc::ClientContext> watch_context = Context(120);
+  auto watch = health->Watch(watch_context.get(), watch_request);
+  auto wait_for_health = [&](grpc::health::v1::HealthCheckResponse::ServingStatus wanted) {
+    grpc::health::v1::HealthCheckResponse status;
+    while (watch->Read(&status)) {
+      if (status.status() == wanted) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for_health(grpc::health::v1::HealthCheckResponse::SERVING));
 
   ExecSql(Db(dir), "CREATE TRIGGER refuse BEFORE INSERT ON audit_block BEGIN SELECT RAISE(ABORT, 'disk on fire'); END");
   v1::ScreenResponse refused;
@@ -233,7 +253,9 @@ TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
   EXPECT_NE(status.error_message().find("could not be recorded in the audit log"), std::string::npos)
       << status.error_message();
+  EXPECT_NE(status.error_message().find("disk on fire"), std::string::npos) << status.error_message();
   EXPECT_EQ(refused.verdict(), v1::VERDICT_UNSPECIFIED);
+  ASSERT_TRUE(wait_for_health(grpc::health::v1::HealthCheckResponse::NOT_SERVING));
 
   v1::ScreenBatchRequest batch;
   batch.add_requests()->set_address(CleanAddress(1));
@@ -241,9 +263,13 @@ TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
   v1::ScreenBatchResponse batch_response;
   status = stub->ScreenBatch(Context().get(), batch, &batch_response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_NE(status.error_message().find("the database cannot be written"), std::string::npos)
+      << status.error_message();
   EXPECT_EQ(batch_response.results_size(), 0);
+  status = Screen(*stub, CleanAddress(3), "", &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
 
-  // ... sends no answer for a MATCH it cannot record, and ends UNAVAILABLE.
+  // ... sends no answer for a screening it cannot record, and ends UNAVAILABLE.
   message.mutable_request()->set_address(kLazarus);
   message.mutable_request()->set_reference("stream-match");
   ASSERT_TRUE(stream->Write(message));
@@ -255,17 +281,22 @@ TEST(AuditCompletenessTest, MatchWhoseRecordCannotBeWrittenIsNotAnswered) {
       << status.error_message();
 
   ExecSql(Db(dir), "DROP TRIGGER refuse");
+  ASSERT_TRUE(wait_for_health(grpc::health::v1::HealthCheckResponse::SERVING));
   ASSERT_TRUE(Screen(*stub, kLazarus, "", &response).ok());
   EXPECT_EQ(response.verdict(), v1::VERDICT_MATCH);
+  watch_context->TryCancel();
   ASSERT_EQ(server.StopWith(SIGTERM), 0) << server.Output();
-  // MATCH: 1 + 1 refused (kept and retried) + 1 of the refused batch + the
-  // refused stream item + 1; CLEAR: the batch's and the stream's.
+  // The stream's CLEAR; MATCH: 1 + the refused one (accepted, kept and
+  // retried) + 1. What came while refusing was never recorded.
   const std::vector<audit::AuditRecord> records = RecordsInFile(Db(dir));
-  EXPECT_EQ(CountIn(records, IsMatch), 5);
-  EXPECT_EQ(records.size(), 7u);
-  EXPECT_EQ(CountIn(records, [](const audit::AuditRecord& r) { return ReferenceStartsWith(r, "stream-"); }), 2);
+  EXPECT_EQ(CountIn(records, IsMatch), 3);
+  EXPECT_EQ(records.size(), 4u);
+  EXPECT_EQ(CountIn(records, [](const audit::AuditRecord& r) { return ReferenceStartsWith(r, "stream-"); }), 1);
   RunResult verified = RunProcess({ServerBinary(), "audit", "verify", "--db", Db(dir)});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  const std::string output = server.Output();
+  EXPECT_NE(output.find("the audit log cannot record screenings"), std::string::npos) << output;
+  EXPECT_NE(output.find("the audit log records screenings again"), std::string::npos) << output;
 }
 
 class AuditTamperTest : public ::testing::Test {
@@ -288,20 +319,22 @@ class AuditTamperTest : public ::testing::Test {
     ASSERT_EQ(intact.exit_code, 0) << intact.out << intact.err;
   }
 
-  // Both verifiers name `bad` as the first bad record, after confirming the
-  // `intact` records before it.
+  // The offline verifier names `bad` as the first bad record, after
+  // confirming the `intact` records before it; a server refuses to start on
+  // the file (it never extends a damaged chain), naming the same records.
   void ExpectBrokenAt(int64_t bad, int64_t intact) {
     RunResult offline = RunProcess({ServerBinary(), "audit", "verify", "--db", Db(dir_)});
     EXPECT_EQ(offline.exit_code, 1) << offline.out << offline.err;
     EXPECT_NE(offline.out.find("BROKEN at record " + std::to_string(bad) + ":"), std::string::npos) << offline.out;
+    EXPECT_NE(offline.out.find("(" + std::to_string(intact) + " records checked)"), std::string::npos)
+        << offline.out;
 
-    ServerProcess server({"--db", Db(dir_), "--lists", RepoPath("lists/sources.conf")});
-    ASSERT_TRUE(server.started()) << server.Output();
-    v1::VerifyAuditResponse verified = VerifyOverRpc(server.target());
-    EXPECT_FALSE(verified.ok());
-    EXPECT_EQ(verified.first_bad_sequence(), bad) << verified.problem();
-    EXPECT_FALSE(verified.problem().empty());
-    EXPECT_EQ(verified.records_checked(), intact);
+    RunResult start = RunProcess({ServerBinary(), "--db", Db(dir_), "--lists", RepoPath("lists/sources.conf"),
+                                  "--listen", "127.0.0.1:0"});
+    const std::string log = start.out + start.err;
+    EXPECT_EQ(start.exit_code, 4) << log;
+    EXPECT_NE(log.find("is broken at record " + std::to_string(bad) + ":"), std::string::npos) << log;
+    EXPECT_NE(log.find("The chain verifies up to record " + std::to_string(intact) + ";"), std::string::npos) << log;
   }
 
   TempDir dir_;
