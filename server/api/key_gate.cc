@@ -136,24 +136,27 @@ grpc::Status KeyGate::Admit(grpc::CallbackServerContext& context, Permission per
                             int64_t cost) {
   const auto& metadata = context.client_metadata();
   auto header = metadata.find("authorization");
-  absl::StatusOr<std::string> token = absl::NotFoundError("no authorization header");
+  // The bearer token, or why there is none.
+  std::optional<std::string> token;
   const char* why = "no authorization header";
   if (header != metadata.end()) {
     // More than one authorization header is ambiguous: refuse it like a bad key.
     if (metadata.count("authorization") != 1) {
-      token = absl::InvalidArgumentError("several");
       why = "several authorization headers";
+    } else if (absl::StatusOr<std::string> parsed = auth::ParseAuthorizationHeader(
+                   absl::string_view(header->second.data(), header->second.size()));
+               parsed.ok()) {
+      token = std::move(*parsed);
     } else {
-      token = auth::ParseAuthorizationHeader(absl::string_view(header->second.data(), header->second.size()));
       why = "not a bearer token";
     }
   }
   // The key id the caller names ("-": none): failures are counted per peer and key id.
   std::optional<std::string> claimed;
-  if (token.ok()) claimed = auth::KeyIdOfPresentedSecret(*token);
+  if (token.has_value()) claimed = auth::KeyIdOfPresentedSecret(*token);
   const absl::string_view key_id = claimed.has_value() ? absl::string_view(*claimed) : absl::string_view("-");
   if (grpc::Status cooling = CheckCoolingDown(context, key_id); !cooling.ok()) return cooling;
-  if (!token.ok()) return Failed(context, key_id, why);
+  if (!token.has_value()) return Failed(context, key_id, why);
   if (!claimed.has_value()) return Failed(context, key_id, "not in the form of a key of this service");
   absl::StatusOr<auth::Principal> principal = keys_->Authenticate(*token);
   if (!principal.ok()) {
@@ -181,15 +184,25 @@ grpc::Status KeyGate::Charge(grpc::CallbackServerContext* context, const Caller&
   return TakeTokens(options_.limiter, context, caller.key_id, cost);
 }
 
+namespace {
+
+// The one bucket of an open gate.
+const std::string& OpenBucket() {
+  static const std::string* const kBucket = new std::string("-");
+  return *kBucket;
+}
+
+}  // namespace
+
 grpc::Status RateLimitedOpenGate::Admit(grpc::CallbackServerContext& context, Permission, Caller* caller,
                                         int64_t cost) {
-  if (grpc::Status limited = TakeTokens(limiter_, &context, "-", cost); !limited.ok()) return limited;
-  caller->key_id = "-";
+  if (grpc::Status limited = TakeTokens(limiter_, &context, OpenBucket(), cost); !limited.ok()) return limited;
+  caller->key_id = OpenBucket();
   return grpc::Status::OK;
 }
 
 grpc::Status RateLimitedOpenGate::Charge(grpc::CallbackServerContext* context, const Caller&, int64_t cost) {
-  return TakeTokens(limiter_, context, "-", cost);
+  return TakeTokens(limiter_, context, OpenBucket(), cost);
 }
 
 }  // namespace screening::api

@@ -16,13 +16,6 @@ grpc::Status TooLong(const FieldPath& path, absl::string_view field, size_t byte
   return Invalid(absl::StrCat(path.Prefix(), field, " is ", bytes, " bytes long; the limit is ", limit));
 }
 
-bool IsLowerHex(absl::string_view text) {
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 // The address rules of the core (not blank, <= 256 bytes) under `path`.
 grpc::Status CheckAddress(const std::string& address, const FieldPath& path) {
   absl::Status input = screening::Screener::CheckInput(address);
@@ -67,10 +60,9 @@ grpc::Status CheckHistoryRequest(const v1::GetAddressHistoryRequest& request) {
 }
 
 grpc::Status CheckWatchRequest(const v1::WatchSnapshotsRequest& request) {
-  const std::string& id = request.since_snapshot_id();
-  if (id.empty() || (id.size() == kSnapshotIdChars && IsLowerHex(id))) return grpc::Status::OK;
-  return Invalid(absl::StrCat("since_snapshot_id '", Quote(id), "' is not a snapshot id (", kSnapshotIdChars,
-                              " lowercase hex characters)"));
+  // Any shorter string is looked up (NOT_FOUND when no snapshot has it).
+  if (request.since_snapshot_id().size() <= kSnapshotIdChars) return grpc::Status::OK;
+  return TooLong(FieldPath(), "since_snapshot_id", request.since_snapshot_id().size(), kSnapshotIdChars);
 }
 
 grpc::Status CheckCreateApiKeyRequest(const v1::CreateApiKeyRequest& request) {

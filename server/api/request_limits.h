@@ -28,8 +28,8 @@ inline constexpr size_t kMaxAddressBytes = address::kMaxAddressLength;
 // address layer knows.
 inline constexpr size_t kMaxChainBytes = 32;
 // ScreenRequest.reference is kMaxReferenceBytes (audit_sink.h).
-// WatchSnapshotsRequest.since_snapshot_id: empty or exactly this many
-// lowercase hex characters (a SHA-256).
+// WatchSnapshotsRequest.since_snapshot_id: at most a snapshot id's length
+// (64 hex characters, a SHA-256).
 inline constexpr size_t kSnapshotIdChars = 64;
 // ExportAuditRequest.from_time / to_time, CreateApiKeyRequest.expires_at.
 inline constexpr size_t kMaxTimeBytes = 64;
