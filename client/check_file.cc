@@ -281,6 +281,12 @@ std::string RunBatches(const Connection& connection,
       }
     }
     progress.Clear();
+    // Entries the server refused on their own (a field over its limit):
+    // their error, not their verdict-less result.
+    std::unordered_map<int, const screening::v1::ItemError*> refused;
+    for (const screening::v1::ScreenBatchError& error : response.errors()) {
+      refused[error.index()] = &error.error();
+    }
     int next_result = 0;
     for (InputItem& item : chunk) {
       if (!item.problem.empty()) {
@@ -289,8 +295,15 @@ std::string RunBatches(const Connection& connection,
       }
       ItemOutcome outcome;
       outcome.input = std::move(item);
+      const int index = next_result++;
+      if (auto error = refused.find(index); error != refused.end()) {
+        outcome.error_code = error->second->code();
+        outcome.error_message = error->second->message();
+        report->Add(outcome);
+        continue;
+      }
       outcome.has_result = true;
-      outcome.result = std::move(*response.mutable_results(next_result++));
+      outcome.result = std::move(*response.mutable_results(index));
       CompleteResult(&outcome);
       report->Add(outcome);
     }

@@ -227,6 +227,10 @@ void PrintScreenResponse(std::ostream& out,
       break;
   }
   out << "\n";
+  // A MATCH can carry a reason too: a chain hint the address contradicted.
+  if (r.verdict() == screening::v1::VERDICT_MATCH && !r.reason().empty()) {
+    out << "Note:       " << Printable(r.reason()) << "\n";
+  }
   out << "Address:    " << OrDash(r.normalized_address());
   if (!r.address().empty() && r.address() != r.normalized_address()) {
     out << "  (as given: " << PrintableAbbreviated(r.address(), 300) << ")";
@@ -283,6 +287,7 @@ std::string ScreenResponseLine(const screening::v1::ScreenResponse& r) {
               " " + Printable(m.entity_name());
       if (!m.entity_id().empty()) line += " [" + Printable(m.entity_id()) + "]";
     }
+    if (!r.reason().empty()) line += "  (" + Printable(r.reason()) + ")";
   } else if (r.verdict() == screening::v1::VERDICT_INVALID_ADDRESS &&
              !r.reason().empty()) {
     line += "  " + Printable(r.reason());

@@ -40,10 +40,12 @@
 #include "api/audit_pruner.h"
 #include "api/call_gate.h"
 #include "api/key_gate.h"
+#include "api/library_logs.h"
 #include "api/offline_commands.h"
 #include "api/screening_service.h"
 #include "api/server.h"
 #include "api/snapshot_feed.h"
+#include "api/throttled_log.h"
 #include "audit/audit_log.h"
 #include "auth/api_keys.h"
 #include "auth/rate_limiter.h"
@@ -74,6 +76,7 @@ struct Flags {
   std::string auth = "auto";
   double rate_limit = 0;  // per key and second; 0 = unlimited
   double rate_burst = 0;  // 0 = twice the rate (at least 1)
+  double auth_failures = 100;  // failed authentications a peer may make at once; 0 = unlimited
   std::string audit = "on";
   std::string audit_retention = "3653d";
   int64_t audit_accept_damage = 0;  // the first bad record of a broken chain to acknowledge
@@ -218,9 +221,25 @@ int Serve(const Flags& flags, bool import_only) {
     limiter = std::move(*created);
     spdlog::info("rate limit: {} calls/s per key, bursts of {}", limits.rate_per_second, limits.burst);
   }
+  // Lines an outside caller can trigger (failed authentications, libraries'
+  // complaints about malformed requests) are throttled: one per source per 10 s.
+  api::ThrottledLog caller_log({}, api::SpdlogWriter());
+  caller_log.StartFlusher(absl::Seconds(1));
+  api::LibraryLogRouting library_logs(&caller_log);
+  std::unique_ptr<screening::auth::RateLimiter> failure_budget;
+  if (flags.auth_failures > 0) {
+    // A peer may fail --auth-failures times at once, then once a second.
+    absl::StatusOr<std::unique_ptr<screening::auth::RateLimiter>> created =
+        screening::auth::RateLimiter::Create({1.0, flags.auth_failures, 100000});
+    if (!created.ok()) {
+      spdlog::critical("--auth-failures: {}", std::string(created.status().message()));
+      return 2;
+    }
+    failure_budget = std::move(*created);
+  }
   api::OpenGate open_gate;
   api::RateLimitedOpenGate limited_open_gate(limiter.get());
-  api::KeyGate key_gate(keys->get(), limiter.get());
+  api::KeyGate key_gate(keys->get(), {limiter.get(), failure_budget.get(), &caller_log});
   api::CallGate* gate = auth_on ? static_cast<api::CallGate*>(&key_gate)
                         : limiter ? static_cast<api::CallGate*>(&limited_open_gate)
                                   : static_cast<api::CallGate*>(&open_gate);
@@ -439,10 +458,15 @@ int main(int argc, char** argv) {
                  "with TLS or a non-loopback --listen, off for plaintext on loopback (a local run)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "on", "off"}));
-  app.add_option("--rate-limit", flags.rate_limit, "Calls per second allowed per API key (0 = unlimited)")
+  app.add_option("--rate-limit", flags.rate_limit, "Calls per second allowed per API key; ScreenBatch and ScreenStream count one per address (0 = unlimited)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--rate-burst", flags.rate_burst, "Calls a key may make at once (0 = twice --rate-limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--auth-failures", flags.auth_failures,
+                 "Failed authentications a peer (IP address) may make at once, then one per second; beyond that its "
+                 "calls are refused (RESOURCE_EXHAUSTED, retry hint) until it is back under (0 = never refuse)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_option("--audit", flags.audit, "Record every screening in the hash-chained audit log")

@@ -9,41 +9,27 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "api/convert.h"
+#include "api/raw_messages.h"
+#include "api/request_limits.h"
+#include "spdlog/spdlog.h"
 #include "store/sqlite.h"
-
-namespace screening::api {
-
-grpc::ServerUnaryReactor* AdminServiceImpl::Reload(grpc::CallbackServerContext* context,
-                                                   const v1::ReloadRequest* request,
-                                                   v1::ReloadResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  Caller caller;
-  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kAdmin, &caller); !admitted.ok()) {
-    reactor->Finish(admitted);
-    return reactor;
-  }
-  // A refresh may take a while (fetching, importing); it runs on this callback
-  // thread, which gRPC's callback executor tolerates for rare admin calls.
-  absl::StatusOr<refresh::RefreshOutcome> outcome = deps_.refresher->Refresh(request->force());
-  if (!outcome.ok()) {
-    reactor->Finish(ToGrpcStatus(outcome.status()));
-    return reactor;
-  }
-  response->set_snapshot_id(outcome->snapshot_id);
-  response->set_changed(outcome->changed);
-  response->set_added_count(outcome->added_count);
-  response->set_removed_count(outcome->removed_count);
-  for (const std::string& warning : outcome->warnings) response->add_warnings(warning);
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
-}
-
-}  // namespace screening::api
 
 namespace screening::api {
 namespace {
 
-grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* context, const grpc::Status& status) {
+// A raw unary admin call: admit, parse, run `handler` (a member function
+// taking the typed request and response), serialize.
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* Serve(AdminServiceImpl* service, CallGate* gate, grpc::CallbackServerContext* context,
+                                const grpc::ByteBuffer* request_bytes, grpc::ByteBuffer* response_bytes,
+                                grpc::Status (AdminServiceImpl::*handler)(const Request&, Response*)) {
+  Caller caller;
+  grpc::Status status = gate->Admit(*context, Permission::kAdmin, &caller);
+  Request request;
+  if (status.ok()) status = ParseRequest(*request_bytes, &request);
+  Response response;
+  if (status.ok()) status = (service->*handler)(request, &response);
+  if (status.ok()) status = SerializeAnswer(response, response_bytes);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(status);
   return reactor;
@@ -54,13 +40,14 @@ std::string Rfc3339(absl::Time time) {
 }
 
 // Empty text is `open`; otherwise RFC 3339 (InvalidArgument naming `what`).
+// The caller has bounded the text's length (request_limits.h).
 absl::StatusOr<absl::Time> ParseTimeBound(const std::string& text, absl::Time open, const char* what) {
   if (text.empty()) return open;
   absl::Time time;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, " '", text, "' is not an RFC 3339 time like 2024-05-01T00:00:00Z"));
+        absl::StrCat(what, " '", Quote(text), "' is not an RFC 3339 time like 2024-05-01T00:00:00Z"));
   }
   return time;
 }
@@ -71,16 +58,44 @@ grpc::Status NoKeyStore() {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* AdminServiceImpl::CreateApiKey(grpc::CallbackServerContext* context,
-                                                         const v1::CreateApiKeyRequest* request,
-                                                         v1::CreateApiKeyResponse* response) {
-  Caller caller;
-  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kAdmin, &caller); !admitted.ok()) {
-    return Answer(context, admitted);
+AdminServiceImpl::AdminServiceImpl(AdminDeps deps) : deps_(std::move(deps)) {
+  if (const int methods = v1::ReloadRequest::descriptor()->file()->FindServiceByName("AdminService")->method_count();
+      methods != 6) {
+    spdlog::error("screening.v1.AdminService has {} methods but AdminServiceBase serves 6: add the new ones to its "
+                  "chain (admin_service.h)",
+                  methods);
   }
-  if (deps_.keys == nullptr) return Answer(context, NoKeyStore());
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::Reload(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return Serve(this, deps_.gate, context, request, response, &AdminServiceImpl::DoReload);
+}
+
+grpc::Status AdminServiceImpl::DoReload(const v1::ReloadRequest& request, v1::ReloadResponse* response) {
+  // A refresh may take a while (fetching, importing); it runs on this callback
+  // thread, which gRPC's callback executor tolerates for rare admin calls.
+  absl::StatusOr<refresh::RefreshOutcome> outcome = deps_.refresher->Refresh(request.force());
+  if (!outcome.ok()) return ToGrpcStatus(outcome.status());
+  response->set_snapshot_id(outcome->snapshot_id);
+  response->set_changed(outcome->changed);
+  response->set_added_count(outcome->added_count);
+  response->set_removed_count(outcome->removed_count);
+  for (const std::string& warning : outcome->warnings) response->add_warnings(warning);
+  return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::CreateApiKey(grpc::CallbackServerContext* context,
+                                                         const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return Serve(this, deps_.gate, context, request, response, &AdminServiceImpl::DoCreateApiKey);
+}
+
+grpc::Status AdminServiceImpl::DoCreateApiKey(const v1::CreateApiKeyRequest& request,
+                                              v1::CreateApiKeyResponse* response) {
+  if (grpc::Status checked = CheckCreateApiKeyRequest(request); !checked.ok()) return checked;
+  if (deps_.keys == nullptr) return NoKeyStore();
   auth::Role role;
-  switch (request->role()) {
+  switch (request.role()) {
     case v1::ROLE_SCREEN:
       role = auth::Role::kScreen;
       break;
@@ -88,42 +103,41 @@ grpc::ServerUnaryReactor* AdminServiceImpl::CreateApiKey(grpc::CallbackServerCon
       role = auth::Role::kAdmin;
       break;
     default:
-      return Answer(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "role must be ROLE_SCREEN or ROLE_ADMIN"));
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "role must be ROLE_SCREEN or ROLE_ADMIN");
   }
   std::optional<absl::Time> expires_at;
-  if (!request->expires_at().empty()) {
-    absl::StatusOr<absl::Time> parsed = ParseTimeBound(request->expires_at(), absl::InfiniteFuture(), "expires_at");
-    if (!parsed.ok()) return Answer(context, ToGrpcStatus(parsed.status()));
+  if (!request.expires_at().empty()) {
+    absl::StatusOr<absl::Time> parsed = ParseTimeBound(request.expires_at(), absl::InfiniteFuture(), "expires_at");
+    if (!parsed.ok()) return ToGrpcStatus(parsed.status());
     expires_at = *parsed;
   }
-  absl::StatusOr<auth::CreatedApiKey> created = deps_.keys->Create(request->name(), role, expires_at);
-  if (!created.ok()) return Answer(context, ToGrpcStatus(created.status()));
+  absl::StatusOr<auth::CreatedApiKey> created = deps_.keys->Create(request.name(), role, expires_at);
+  if (!created.ok()) return ToGrpcStatus(created.status());
   response->set_key_id(created->key_id);
   response->set_secret(created->secret);
-  return Answer(context, grpc::Status::OK);
+  return grpc::Status::OK;
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::RevokeApiKey(grpc::CallbackServerContext* context,
-                                                         const v1::RevokeApiKeyRequest* request,
-                                                         v1::RevokeApiKeyResponse* response) {
-  Caller caller;
-  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kAdmin, &caller); !admitted.ok()) {
-    return Answer(context, admitted);
-  }
-  if (deps_.keys == nullptr) return Answer(context, NoKeyStore());
-  return Answer(context, ToGrpcStatus(deps_.keys->Revoke(request->key_id())));
+                                                         const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return Serve(this, deps_.gate, context, request, response, &AdminServiceImpl::DoRevokeApiKey);
+}
+
+grpc::Status AdminServiceImpl::DoRevokeApiKey(const v1::RevokeApiKeyRequest& request, v1::RevokeApiKeyResponse*) {
+  if (grpc::Status checked = CheckRevokeApiKeyRequest(request); !checked.ok()) return checked;
+  if (deps_.keys == nullptr) return NoKeyStore();
+  return ToGrpcStatus(deps_.keys->Revoke(request.key_id()));
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::ListApiKeys(grpc::CallbackServerContext* context,
-                                                        const v1::ListApiKeysRequest* request,
-                                                        v1::ListApiKeysResponse* response) {
-  Caller caller;
-  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kAdmin, &caller); !admitted.ok()) {
-    return Answer(context, admitted);
-  }
-  if (deps_.keys == nullptr) return Answer(context, NoKeyStore());
+                                                        const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return Serve(this, deps_.gate, context, request, response, &AdminServiceImpl::DoListApiKeys);
+}
+
+grpc::Status AdminServiceImpl::DoListApiKeys(const v1::ListApiKeysRequest&, v1::ListApiKeysResponse* response) {
+  if (deps_.keys == nullptr) return NoKeyStore();
   absl::StatusOr<std::vector<auth::ApiKeyInfo>> keys = deps_.keys->List();
-  if (!keys.ok()) return Answer(context, ToGrpcStatus(keys.status()));
+  if (!keys.ok()) return ToGrpcStatus(keys.status());
   for (const auth::ApiKeyInfo& key : *keys) {
     v1::ApiKeyInfo* out = response->add_keys();
     out->set_key_id(key.key_id);
@@ -133,7 +147,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::ListApiKeys(grpc::CallbackServerCont
     if (key.expires_at.has_value()) out->set_expires_at(Rfc3339(*key.expires_at));
     if (key.revoked_at.has_value()) out->set_revoked_at(Rfc3339(*key.revoked_at));
   }
-  return Answer(context, grpc::Status::OK);
+  return grpc::Status::OK;
 }
 
 absl::StatusOr<audit::VerifyReport> AdminServiceImpl::VerifyChainNow() {
@@ -148,22 +162,21 @@ absl::StatusOr<audit::VerifyReport> AdminServiceImpl::VerifyChainNow() {
 }
 
 grpc::ServerUnaryReactor* AdminServiceImpl::VerifyAudit(grpc::CallbackServerContext* context,
-                                                        const v1::VerifyAuditRequest* request,
-                                                        v1::VerifyAuditResponse* response) {
-  Caller caller;
-  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kAdmin, &caller); !admitted.ok()) {
-    return Answer(context, admitted);
-  }
+                                                        const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+  return Serve(this, deps_.gate, context, request, response, &AdminServiceImpl::DoVerifyAudit);
+}
+
+grpc::Status AdminServiceImpl::DoVerifyAudit(const v1::VerifyAuditRequest&, v1::VerifyAuditResponse* response) {
   // Reads the whole chain on this callback thread: rare admin calls only.
   absl::StatusOr<audit::VerifyReport> report = VerifyChainNow();
-  if (!report.ok()) return Answer(context, ToGrpcStatus(report.status()));
+  if (!report.ok()) return ToGrpcStatus(report.status());
   response->set_ok(report->ok);
   response->set_records_checked(report->records_checked);
   if (!report->ok) {
     response->set_first_bad_sequence(report->first_bad_sequence);
     response->set_problem(report->problem);
   }
-  return Answer(context, grpc::Status::OK);
+  return grpc::Status::OK;
 }
 
 absl::Status AdminServiceImpl::ScanAudit(absl::Time from, absl::Time to,
@@ -183,7 +196,7 @@ namespace {
 // One ExportAudit call. A thread of its own scans the records and writes each
 // one, waiting for the previous write to complete (the reactor API allows one
 // write in flight), so memory stays at one record whatever the range.
-class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportAuditResponse> {
+class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   ExportReactor(AdminServiceImpl* service, absl::Time from, absl::Time to) {
     std::thread([this, service, from, to] { Run(service, from, to); }).detach();
@@ -215,8 +228,11 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportAuditRespo
       out->set_previous_hash(record.previous_hash);
       out->set_record_hash(record.record_hash);
       std::unique_lock<std::mutex> lock(mu_);
+      if (grpc::Status serialized = SerializeAnswer(response_, &bytes_); !serialized.ok()) {
+        return absl::InternalError(serialized.error_message());
+      }
       write_done_ = false;
-      StartWrite(&response_);
+      StartWrite(&bytes_);
       cv_.wait(lock, [this] { return write_done_; });
       if (!write_ok_) return absl::CancelledError("the client stopped reading the export");
       return absl::OkStatus();
@@ -226,6 +242,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportAuditRespo
   }
 
   v1::ExportAuditResponse response_;
+  grpc::ByteBuffer bytes_;  // response_, being written
   std::mutex mu_;
   std::condition_variable cv_;
   bool write_done_ = false;
@@ -233,7 +250,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportAuditRespo
 };
 
 // Answers a refused or malformed call at once.
-class RefusedWrite final : public grpc::ServerWriteReactor<v1::ExportAuditResponse> {
+class RefusedWrite final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit RefusedWrite(const grpc::Status& status) { Finish(status); }
   void OnDone() override { delete this; }
@@ -241,15 +258,18 @@ class RefusedWrite final : public grpc::ServerWriteReactor<v1::ExportAuditRespon
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::ExportAuditResponse>* AdminServiceImpl::ExportAudit(
-    grpc::CallbackServerContext* context, const v1::ExportAuditRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* AdminServiceImpl::ExportAudit(grpc::CallbackServerContext* context,
+                                                                          const grpc::ByteBuffer* request_bytes) {
   Caller caller;
   if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kAdmin, &caller); !admitted.ok()) {
     return new RefusedWrite(admitted);
   }
-  absl::StatusOr<absl::Time> from = ParseTimeBound(request->from_time(), absl::InfinitePast(), "from_time");
+  v1::ExportAuditRequest request;
+  if (grpc::Status parsed = ParseRequest(*request_bytes, &request); !parsed.ok()) return new RefusedWrite(parsed);
+  if (grpc::Status checked = CheckExportAuditRequest(request); !checked.ok()) return new RefusedWrite(checked);
+  absl::StatusOr<absl::Time> from = ParseTimeBound(request.from_time(), absl::InfinitePast(), "from_time");
   if (!from.ok()) return new RefusedWrite(ToGrpcStatus(from.status()));
-  absl::StatusOr<absl::Time> to = ParseTimeBound(request->to_time(), absl::InfiniteFuture(), "to_time");
+  absl::StatusOr<absl::Time> to = ParseTimeBound(request.to_time(), absl::InfiniteFuture(), "to_time");
   if (!to.ok()) return new RefusedWrite(ToGrpcStatus(to.status()));
   return new ExportReactor(this, *from, *to);
 }

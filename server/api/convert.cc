@@ -2,6 +2,8 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include "api/audit_sink.h"
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -12,6 +14,26 @@ namespace screening::api {
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+const std::string& EchoedReference(const v1::ScreenRequest& request) {
+  static const std::string* const kNone = new std::string();
+  return request.reference().size() <= kMaxReferenceBytes ? request.reference() : *kNone;
+}
+
+const char* StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "INTERNAL";
+  }
 }
 
 v1::Verdict ToProtoVerdict(screening::Verdict verdict) {
@@ -67,6 +89,29 @@ void FillScreenResponse(const screening::Screened& screened, const screening::Sc
   response->set_address(request.address());
 }
 
+void FillScreenBatchResponse(const screening::Screened& screened,
+                             const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& requests,
+                             RefusedEntries refused, v1::ScreenBatchResponse* response) {
+  response->mutable_results()->Reserve(requests.size());
+  size_t next_result = 0;
+  size_t next_refused = 0;
+  for (int i = 0; i < requests.size(); ++i) {
+    v1::ScreenResponse* result = response->add_results();
+    if (next_refused < refused.size() && refused[next_refused].first == i) {
+      const grpc::Status& why = refused[next_refused++].second;
+      result->set_reason(why.error_message());
+      result->set_reference(EchoedReference(requests.Get(i)));
+      v1::ScreenBatchError* error = response->add_errors();
+      error->set_index(i);
+      error->mutable_error()->set_code(StatusCodeName(why.error_code()));
+      error->mutable_error()->set_message(why.error_message());
+      continue;
+    }
+    FillScreenResponse(screened, screened.results[next_result++], requests.Get(i), result);
+  }
+  response->set_snapshot_id(screened.snapshot->info.id);
+}
+
 namespace {
 
 // Protobuf wire format: a varint is 7 bits per byte, low bits first.
@@ -113,6 +158,7 @@ enum ScreenResponseField : uint32_t {
 };
 constexpr uint32_t kBatchResults = 1;
 constexpr uint32_t kBatchSnapshotId = 2;
+constexpr uint32_t kBatchErrors = 3;
 constexpr uint32_t kStreamItems = 4;    // ScreenStreamResponse.items
 constexpr uint32_t kItemReference = 1;  // ScreenStreamItem.reference
 constexpr uint32_t kItemResult = 2;     // ScreenStreamItem.result
@@ -179,17 +225,34 @@ void AppendScreenResponse(const screening::Screened& screened, const screening::
 
 void AppendScreenBatchResponse(const screening::Screened& screened,
                                const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& requests,
-                               std::string* out) {
+                               RefusedEntries refused, std::string* out) {
   // Each result is written once to a scratch buffer to learn its length,
   // which precedes it on the wire.
   thread_local std::string body;
+  size_t next_result = 0;
+  size_t next_refused = 0;
   for (int i = 0; i < requests.size(); ++i) {
     body.clear();
-    AppendScreenResponse(screened, screened.results[i], requests.Get(i), &body);
+    if (next_refused < refused.size() && refused[next_refused].first == i) {
+      // A refused entry: no verdict, its reference, the error as the reason.
+      AppendString(kReason, refused[next_refused++].second.error_message(), &body);
+      AppendString(kReference, EchoedReference(requests.Get(i)), &body);
+    } else {
+      AppendScreenResponse(screened, screened.results[next_result++], requests.Get(i), &body);
+    }
     AppendBytes(kBatchResults, body, out);
   }
   if (body.capacity() > (64 << 10)) std::string().swap(body);
   AppendString(kBatchSnapshotId, screened.snapshot->info.id, out);
+  // Refused entries are rare: protobuf encodes each error.
+  v1::ScreenBatchError error;
+  for (const auto& [index, why] : refused) {
+    error.Clear();
+    error.set_index(index);
+    error.mutable_error()->set_code(StatusCodeName(why.error_code()));
+    error.mutable_error()->set_message(why.error_message());
+    AppendBytes(kBatchErrors, error.SerializeAsString(), out);
+  }
 }
 
 void AppendScreenStreamItem(const screening::Screened& screened, const screening::ScreeningResult& result,
@@ -207,7 +270,7 @@ void AppendScreenStreamItem(const screening::Screened& screened, const screening
 
 void AppendScreenStreamItemError(const v1::ScreenRequest& entry, const v1::ItemError& error, std::string* out) {
   v1::ScreenStreamItem item;
-  item.set_reference(entry.reference());
+  item.set_reference(EchoedReference(entry));
   *item.mutable_error() = error;
   AppendBytes(kStreamItems, item.SerializeAsString(), out);
 }
@@ -228,7 +291,9 @@ bool WireEncodersMatchSchema() {
                   {kReference, Type::TYPE_STRING},
                   {kAddress, Type::TYPE_STRING}}) &&
       HasExactly(v1::ScreenBatchResponse::descriptor(),
-                 {{kBatchResults, Type::TYPE_MESSAGE, /*repeated=*/true}, {kBatchSnapshotId, Type::TYPE_STRING}}) &&
+                 {{kBatchResults, Type::TYPE_MESSAGE, /*repeated=*/true},
+                  {kBatchSnapshotId, Type::TYPE_STRING},
+                  {kBatchErrors, Type::TYPE_MESSAGE, /*repeated=*/true}}) &&
       HasExactly(v1::ScreenStreamResponse::descriptor(),
                  {{1, Type::TYPE_STRING}, {2, Type::TYPE_MESSAGE}, {3, Type::TYPE_MESSAGE},
                   {kStreamItems, Type::TYPE_MESSAGE, /*repeated=*/true}}) &&

@@ -5,7 +5,9 @@
 
 #include <grpcpp/support/status.h>
 
+#include <span>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "screening/screener.h"
@@ -24,6 +26,25 @@ void FillListing(const store::StoredListing& listing, v1::Listing* out);
 void FillScreenResponse(const screening::Screened& screened, const screening::ScreeningResult& result,
                         const v1::ScreenRequest& request, v1::ScreenResponse* response);
 
+// The reference an answer echoes: the request's, unless it is over its limit
+// (kMaxReferenceBytes), which is why the entry is refused; then none, so that
+// a refusal never sends a large field back.
+const std::string& EchoedReference(const v1::ScreenRequest& request);
+
+// The entries of a batch refused on their own: (index in the request, why),
+// in increasing index order.
+using RefusedEntries = std::span<const std::pair<int, grpc::Status>>;
+
+// The gRPC status code's name ("INVALID_ARGUMENT"), for ItemError.code.
+const char* StatusCodeName(grpc::StatusCode code);
+
+// A ScreenBatchResponse for `requests`: entry i refused (in `refused`) gets a
+// result with only its reference and, in reason, the error, plus an entry of
+// errors; the others, in order, the results of `screened`.
+void FillScreenBatchResponse(const screening::Screened& screened,
+                             const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& requests,
+                             RefusedEntries refused, v1::ScreenBatchResponse* response);
+
 // Wire encoders for the hot answers: they append the protobuf encoding of the
 // message FillScreenResponse would build, byte for byte what protobuf's own
 // serializer writes (fields in number order, proto3 defaults omitted), without
@@ -32,13 +53,13 @@ void FillScreenResponse(const screening::Screened& screened, const screening::Sc
 // Appends one ScreenResponse (without its outer tag and length).
 void AppendScreenResponse(const screening::Screened& screened, const screening::ScreeningResult& result,
                           const v1::ScreenRequest& request, std::string* out);
-// Appends a ScreenBatchResponse: one result per entry of `requests` (result i
-// answers requests[i]) and the snapshot id.
+// Appends the ScreenBatchResponse FillScreenBatchResponse builds.
 void AppendScreenBatchResponse(const screening::Screened& screened,
                                const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& requests,
-                               std::string* out);
+                               RefusedEntries refused, std::string* out);
 // Appends one entry of ScreenStreamResponse.items (field tag and length
-// included): the entry's reference and its result, or its error.
+// included): the entry's reference and its result, or its error (with the
+// reference EchoedReference allows).
 void AppendScreenStreamItem(const screening::Screened& screened, const screening::ScreeningResult& result,
                             const v1::ScreenRequest& entry, std::string* out);
 void AppendScreenStreamItemError(const v1::ScreenRequest& entry, const v1::ItemError& error, std::string* out);

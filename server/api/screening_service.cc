@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "address/address.h"
 #include "api/convert.h"
+#include "api/raw_messages.h"
 
 namespace screening::api {
 namespace {
@@ -35,14 +36,6 @@ grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc:
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(status);
   return reactor;
-}
-
-// The audit log records every reference: refuse one too long to record.
-grpc::Status CheckReference(const v1::ScreenRequest& request) {
-  if (request.reference().size() <= kMaxReferenceBytes) return grpc::Status::OK;
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                      absl::StrCat("the reference has ", request.reference().size(), " bytes; the limit is ",
-                                   kMaxReferenceBytes));
 }
 
 bool HasMatch(const screening::Screened& screened) {
@@ -150,8 +143,7 @@ ScreeningServiceImpl::ScreeningServiceImpl(ServiceDeps deps) : deps_(std::move(d
   screen_allocator_ = std::make_unique<PooledArenaAllocator<v1::ScreenRequest, v1::ScreenResponse>>(8 * 1024);
   batch_allocator_ =
       std::make_unique<PooledArenaAllocator<v1::ScreenBatchRequest, v1::ScreenBatchResponse>>(1024 * 1024);
-  SetMessageAllocatorFor_Screen(screen_allocator_.get());
-  // ScreenBatch is a raw method: it takes holders from batch_allocator_ itself.
+  // The methods are raw: Screen and ScreenBatch take holders from these allocators themselves.
   if (const int methods = v1::ScreenRequest::descriptor()->file()->FindServiceByName("ScreeningService")->method_count();
       methods != 6) {
     spdlog::error("screening.v1.ScreeningService has {} methods but ScreeningServiceBase serves 6: add the new "
@@ -177,16 +169,6 @@ grpc::Status NotRecorded(const absl::Status& recorded) {
   if (recorded.ok()) return grpc::Status::OK;
   return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                       absl::StrCat("the decision could not be recorded in the audit log: ", recorded.message()));
-}
-
-void FillBatchResponse(const screening::Screened& screened, const v1::ScreenBatchRequest& request,
-                       v1::ScreenBatchResponse* response) {
-  const int size = request.requests_size();
-  response->mutable_results()->Reserve(size);
-  for (int i = 0; i < size; ++i) {
-    FillScreenResponse(screened, screened.results[i], request.requests(i), response->add_results());
-  }
-  response->set_snapshot_id(screened.snapshot->info.id);
 }
 
 audit::Verdict ToAuditVerdict(screening::Verdict verdict) {
@@ -242,7 +224,7 @@ std::vector<AuditEntry>& ScreeningServiceImpl::AuditEntries(
 grpc::Status ScreeningServiceImpl::Audit(const Caller& caller, const screening::Screened& screened,
                                          const std::function<const v1::ScreenRequest&(size_t)>& request_at,
                                          const std::string& request_id, std::span<const int> positions) {
-  if (deps_.audit == nullptr) return grpc::Status::OK;
+  if (deps_.audit == nullptr || screened.results.empty()) return grpc::Status::OK;
   std::vector<AuditEntry>& entries = AuditEntries(caller, screened, request_at, request_id, positions);
   absl::Status recorded = entries.size() == 1 ? deps_.audit->Record(std::move(entries.front()))
                                               : deps_.audit->RecordBatch(std::move(entries));
@@ -259,90 +241,39 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::RecordThenFinish(grpc::ServerUna
   return reactor;
 }
 
-grpc::ServerUnaryReactor* ScreeningServiceImpl::Screen(grpc::CallbackServerContext* context,
-                                                       const v1::ScreenRequest* request,
-                                                       v1::ScreenResponse* response) {
-  Caller caller;
-  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kScreen, &caller); !admitted.ok()) {
-    return Done(context, admitted);
-  }
-  if (grpc::Status checked = CheckReference(*request); !checked.ok()) return Done(context, checked);
-  screening::ScreeningQuery query{request->address(), request->chain()};
-  absl::StatusOr<screening::Screened> screened = deps_.screener->Screen(query);
-  if (!screened.ok()) return Done(context, ToGrpcStatus(screened.status()));
-  if (deps_.audit != nullptr && HasMatch(*screened)) {
-    // A MATCH is answered once its record is durable; no thread waits for it.
-    FillScreenResponse(*screened, screened->results.front(), *request, response);
-    return RecordThenFinish(context->DefaultReactor(),
-                            AuditEntries(caller, *screened,
-                                         [&](size_t) -> const v1::ScreenRequest& { return *request; },
-                                         NextRequestId(), {}));
-  }
-  grpc::Status audited = Audit(
-      caller, *screened, [&](size_t) -> const v1::ScreenRequest& { return *request; }, NextRequestId());
-  if (!audited.ok()) return Done(context, audited);
-  FillScreenResponse(*screened, screened->results.front(), *request, response);
-  return Done(context, grpc::Status::OK);
-}
-
 namespace {
 
-// Hands `bytes` to gRPC without a copy: the slice frees the string.
-grpc::ByteBuffer ToByteBuffer(std::string bytes) {
-  auto* owned = new std::string(std::move(bytes));
-  grpc::Slice slice(owned->data(), owned->size(), [](void* string) { delete static_cast<std::string*>(string); },
-                    owned);
-  return grpc::ByteBuffer(&slice, 1);
-}
+// A request/response pair from a pooled allocator, released at scope exit.
+template <typename Request, typename Response>
+struct HolderRelease {
+  void operator()(grpc::MessageHolder<Request, Response>* holder) const { holder->Release(); }
+};
+template <typename Request, typename Response>
+using PooledMessages = std::unique_ptr<grpc::MessageHolder<Request, Response>, HolderRelease<Request, Response>>;
 
 }  // namespace
 
-grpc::ServerUnaryReactor* ScreeningServiceImpl::ScreenBatch(grpc::CallbackServerContext* context,
-                                                            const grpc::ByteBuffer* request_bytes,
-                                                            grpc::ByteBuffer* response_bytes) {
+grpc::ServerUnaryReactor* ScreeningServiceImpl::Screen(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request_bytes,
+                                                       grpc::ByteBuffer* response_bytes) {
   Caller caller;
   if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kScreen, &caller); !admitted.ok()) {
     return Done(context, admitted);
   }
-  // The request (and, without the wire encoder, the response) live on a
-  // pooled arena until the answer is encoded.
-  using Holder = grpc::MessageHolder<v1::ScreenBatchRequest, v1::ScreenBatchResponse>;
-  auto release = [](Holder* h) { h->Release(); };
-  std::unique_ptr<Holder, decltype(release)> holder(batch_allocator_->AllocateMessages(), release);
-  const v1::ScreenBatchRequest* request = holder->request();
-  {
-    grpc::ProtoBufferReader reader(const_cast<grpc::ByteBuffer*>(request_bytes));
-    if (!holder->request()->ParseFromZeroCopyStream(&reader)) {
-      return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                        "the request is not a valid screening.v1.ScreenBatchRequest"));
-    }
+  PooledMessages<v1::ScreenRequest, v1::ScreenResponse> holder(screen_allocator_->AllocateMessages());
+  const v1::ScreenRequest* request = holder->request();
+  if (grpc::Status parsed = ParseRequest(*request_bytes, holder->request()); !parsed.ok()) {
+    return Done(context, parsed);
   }
-  const int size = request->requests_size();
-  if (size == 0) {
-    return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the batch is empty"));
-  }
-  if (size > kMaxBatchSize) {
-    return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                      absl::StrCat("the batch has ", size, " addresses; the limit is ",
-                                                   kMaxBatchSize)));
-  }
-  for (int i = 0; i < size; ++i) {
-    if (grpc::Status checked = CheckReference(request->requests(i)); !checked.ok()) {
-      return Done(context, grpc::Status(checked.error_code(), absl::StrCat("request ", i, ": ", checked.error_message())));
-    }
-  }
-  thread_local std::vector<screening::ScreeningQuery> queries;
-  queries.clear();
-  queries.reserve(size);
-  for (const v1::ScreenRequest& item : request->requests()) queries.push_back({item.address(), item.chain()});
-  absl::StatusOr<screening::Screened> screened = deps_.screener->ScreenAll(queries);
-  queries.clear();
+  if (grpc::Status checked = CheckScreenRequest(*request); !checked.ok()) return Done(context, checked);
+  screening::ScreeningQuery query{request->address(), request->chain()};
+  absl::StatusOr<screening::Screened> screened = deps_.screener->Screen(query);
   if (!screened.ok()) return Done(context, ToGrpcStatus(screened.status()));
-  // The answer is encoded first; it is sent only once the decisions are recorded.
-  if (grpc::Status encoded = EncodeBatchAnswer(*screened, *holder, response_bytes); !encoded.ok()) {
+  // The answer is encoded first; it is sent only once the decision is recorded.
+  if (grpc::Status encoded = EncodeScreenAnswer(*screened, *holder, response_bytes); !encoded.ok()) {
     return Done(context, encoded);
   }
-  auto request_at = [&](size_t i) -> const v1::ScreenRequest& { return request->requests(static_cast<int>(i)); };
+  auto request_at = [&](size_t) -> const v1::ScreenRequest& { return *request; };
   if (deps_.audit != nullptr && HasMatch(*screened)) {
     // A MATCH is answered once its record is durable; no thread waits for it.
     return RecordThenFinish(context->DefaultReactor(),
@@ -351,44 +282,109 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::ScreenBatch(grpc::CallbackServer
   return Done(context, Audit(caller, *screened, request_at, NextRequestId()));
 }
 
+grpc::Status ScreeningServiceImpl::EncodeScreenAnswer(
+    const screening::Screened& screened, grpc::MessageHolder<v1::ScreenRequest, v1::ScreenResponse>& holder,
+    grpc::ByteBuffer* out) {
+  if (wire_encoder_) {
+    std::string bytes;
+    bytes.reserve(512);
+    AppendScreenResponse(screened, screened.results.front(), *holder.request(), &bytes);
+    *out = ToByteBuffer(std::move(bytes));
+    return grpc::Status::OK;
+  }
+  FillScreenResponse(screened, screened.results.front(), *holder.request(), holder.response());
+  return SerializeAnswer(*holder.response(), out);
+}
+
+grpc::ServerUnaryReactor* ScreeningServiceImpl::ScreenBatch(grpc::CallbackServerContext* context,
+                                                            const grpc::ByteBuffer* request_bytes,
+                                                            grpc::ByteBuffer* response_bytes) {
+  Caller caller;
+  // Charged per entry below, once the request is read.
+  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kScreen, &caller, 0); !admitted.ok()) {
+    return Done(context, admitted);
+  }
+  // The request (and, without the wire encoder, the response) live on a
+  // pooled arena until the answer is encoded.
+  PooledMessages<v1::ScreenBatchRequest, v1::ScreenBatchResponse> holder(batch_allocator_->AllocateMessages());
+  const v1::ScreenBatchRequest* request = holder->request();
+  if (grpc::Status parsed = ParseRequest(*request_bytes, holder->request()); !parsed.ok()) {
+    // Not free either: a call that cannot be read costs one token.
+    grpc::Status charged = deps_.gate->Charge(context, caller, 1);
+    return Done(context, charged.ok() ? parsed : charged);
+  }
+  const int size = request->requests_size();
+  if (size == 0) {
+    return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                      absl::StrCat("requests is empty; a batch has 1 to ", kMaxBatchSize, " entries")));
+  }
+  if (size > kMaxBatchSize) {
+    return Done(context, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                      absl::StrCat("requests has ", size, " entries; the limit is ", kMaxBatchSize)));
+  }
+  if (grpc::Status charged = deps_.gate->Charge(context, caller, size); !charged.ok()) {
+    return Done(context, charged);
+  }
+  // Entries that break a limit are refused on their own (`refused`, in
+  // order); the others are screened together. `positions` (the screened
+  // entries' indexes) is filled only once some entry is refused.
+  thread_local std::vector<std::pair<int, grpc::Status>> refused;
+  thread_local std::vector<int> positions;
+  thread_local std::vector<screening::ScreeningQuery> queries;
+  refused.clear();
+  positions.clear();
+  queries.clear();
+  queries.reserve(size);
+  for (int i = 0; i < size; ++i) {
+    const v1::ScreenRequest& item = request->requests(i);
+    if (grpc::Status checked = CheckScreenRequest(item, FieldPath("requests", i)); !checked.ok()) {
+      if (refused.empty()) {
+        for (int k = 0; k < i; ++k) positions.push_back(k);
+      }
+      refused.emplace_back(i, std::move(checked));
+      continue;
+    }
+    if (!refused.empty()) positions.push_back(i);
+    queries.push_back({item.address(), item.chain()});
+  }
+  absl::StatusOr<screening::Screened> screened = deps_.screener->ScreenAll(queries);
+  queries.clear();
+  if (!screened.ok()) return Done(context, ToGrpcStatus(screened.status()));
+  // The answer is encoded first; it is sent only once the decisions are recorded.
+  grpc::Status encoded = EncodeBatchAnswer(*screened, *holder, refused, response_bytes);
+  const bool any_refused = !refused.empty();
+  refused.clear();
+  if (!encoded.ok()) return Done(context, encoded);
+  const std::span<const int> screened_positions =
+      any_refused ? std::span<const int>(positions) : std::span<const int>();
+  auto request_at = [&](size_t k) -> const v1::ScreenRequest& {
+    return request->requests(any_refused ? screened_positions[k] : static_cast<int>(k));
+  };
+  if (deps_.audit != nullptr && HasMatch(*screened)) {
+    // A MATCH is answered once its record is durable; no thread waits for it.
+    return RecordThenFinish(context->DefaultReactor(),
+                            AuditEntries(caller, *screened, request_at, NextRequestId(), screened_positions));
+  }
+  return Done(context, Audit(caller, *screened, request_at, NextRequestId(), screened_positions));
+}
+
 grpc::Status ScreeningServiceImpl::EncodeBatchAnswer(
     const screening::Screened& screened,
-    grpc::MessageHolder<v1::ScreenBatchRequest, v1::ScreenBatchResponse>& holder, grpc::ByteBuffer* out) {
+    grpc::MessageHolder<v1::ScreenBatchRequest, v1::ScreenBatchResponse>& holder, RefusedEntries refused,
+    grpc::ByteBuffer* out) {
   const v1::ScreenBatchRequest& request = *holder.request();
   if (wire_encoder_) {
     std::string bytes;
     bytes.reserve(static_cast<size_t>(request.requests_size()) * 384 + 128);
-    AppendScreenBatchResponse(screened, request.requests(), &bytes);
+    AppendScreenBatchResponse(screened, request.requests(), refused, &bytes);
     *out = ToByteBuffer(std::move(bytes));
     return grpc::Status::OK;
   }
-  v1::ScreenBatchResponse* response = holder.response();
-  response->mutable_results()->Reserve(request.requests_size());
-  for (int i = 0; i < request.requests_size(); ++i) {
-    FillScreenResponse(screened, screened.results[i], request.requests(i), response->add_results());
-  }
-  response->set_snapshot_id(screened.snapshot->info.id);
-  bool own_buffer = false;
-  return grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::ScreenBatchResponse>(*response, out, &own_buffer);
+  FillScreenBatchResponse(screened, request.requests(), refused, holder.response());
+  return SerializeAnswer(*holder.response(), out);
 }
 
 namespace {
-
-// The gRPC status code's name, for ItemError.code.
-const char* StatusCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-      return "INVALID_ARGUMENT";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return "PERMISSION_DENIED";
-    case grpc::StatusCode::UNAUTHENTICATED:
-      return "UNAUTHENTICATED";
-    default:
-      return "INTERNAL";
-  }
-}
 
 void SetItemError(const grpc::Status& status, v1::ItemError* error) {
   error->set_code(StatusCodeName(status.error_code()));
@@ -418,20 +414,28 @@ grpc::Status ScreeningServiceImpl::AnswerStreamMessage(const Caller& caller, uin
                                                        const v1::ScreenStreamRequest& message,
                                                        v1::ScreenStreamResponse* response, std::string* wire,
                                                        std::vector<AuditEntry>* to_record) {
-  if (message.requests_size() > 0) {
-    if (message.has_request()) {
-      SetItemError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                absl::StrCat("stream message ", message_index,
-                                             " (counting from 0) sets both request and requests; set one")),
-                   response->mutable_error());
-      return grpc::Status::OK;
-    }
-    return AnswerStreamEntries(caller, message_index, message.requests(), response, wire, to_record);
+  const int entries = message.requests_size();
+  auto refuse = [&](grpc::StatusCode code, absl::string_view why) {
+    SetItemError(grpc::Status(code, absl::StrCat("stream message ", message_index, " (counting from 0) ", why)),
+                 response->mutable_error());
+    return grpc::Status::OK;
+  };
+  if (entries > 0 && message.has_request()) {
+    return refuse(grpc::StatusCode::INVALID_ARGUMENT, "sets both request and requests; set one");
   }
-  // One address (a message with neither field is one empty address, as before).
+  if (entries > kMaxBatchSize) {
+    return refuse(grpc::StatusCode::INVALID_ARGUMENT,
+                  absl::StrCat("has ", entries, " entries in requests; the limit is ", kMaxBatchSize));
+  }
+  // One address (a message with neither field is one empty address).
   const v1::ScreenRequest& request = message.request();
-  response->set_reference(request.reference());
-  grpc::Status status = CheckReference(request);
+  if (entries == 0) response->set_reference(EchoedReference(request));
+  // The rate limit counts addresses: one token each, refused or not.
+  if (grpc::Status charged = deps_.gate->Charge(nullptr, caller, std::max(1, entries)); !charged.ok()) {
+    return refuse(charged.error_code(), absl::StrCat("was not screened: ", charged.error_message()));
+  }
+  if (entries > 0) return AnswerStreamEntries(caller, message_index, message.requests(), response, wire, to_record);
+  grpc::Status status = CheckScreenRequest(request, FieldPath("request"));
   std::optional<screening::Screened> screened;
   if (status.ok()) {
     absl::StatusOr<screening::Screened> one = deps_.screener->Screen({request.address(), request.chain()});
@@ -459,13 +463,6 @@ grpc::Status ScreeningServiceImpl::AnswerStreamEntries(
     const google::protobuf::RepeatedPtrField<v1::ScreenRequest>& entries, v1::ScreenStreamResponse* response,
     std::string* wire, std::vector<AuditEntry>* to_record) {
   const int size = entries.size();
-  if (size > kMaxBatchSize) {
-    SetItemError(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              absl::StrCat("stream message ", message_index, " (counting from 0) has ", size,
-                                           " entries in requests; the limit is ", kMaxBatchSize)),
-                 response->mutable_error());
-    return grpc::Status::OK;
-  }
   // Entries with an input error are answered on their own (`refused`, in
   // order); `positions` are the others, screened together.
   thread_local std::vector<int> positions;
@@ -476,8 +473,7 @@ grpc::Status ScreeningServiceImpl::AnswerStreamEntries(
   queries.clear();
   for (int i = 0; i < size; ++i) {
     const v1::ScreenRequest& entry = entries.Get(i);
-    grpc::Status checked = CheckReference(entry);
-    if (checked.ok()) checked = ToGrpcStatus(screening::Screener::CheckInput(entry.address()));
+    grpc::Status checked = CheckScreenRequest(entry, FieldPath("requests", i));
     if (!checked.ok()) {
       refused.emplace_back(i, std::move(checked));
       continue;
@@ -526,7 +522,7 @@ grpc::Status ScreeningServiceImpl::AnswerStreamEntries(
       continue;
     }
     v1::ScreenStreamItem* item = response->add_items();
-    item->set_reference(entry.reference());
+    item->set_reference(EchoedReference(entry));
     if (is_refused) {
       SetItemError(refused[next_refused++].second, item->mutable_error());
     } else {
@@ -693,11 +689,24 @@ class ScreenStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffe
     const uint64_t index = message_index_++;
     response_.Clear();
     wire_.clear();
-    grpc::ProtoBufferReader reader(&request_bytes_);
-    if (!request_.ParseFromZeroCopyStream(&reader)) {
-      response_.mutable_error()->set_code("INVALID_ARGUMENT");
-      response_.mutable_error()->set_message(absl::StrCat(
-          "stream message ", index, " (counting from 0) is not a valid screening.v1.ScreenStreamRequest"));
+    bool parsed = false;
+    {
+      grpc::ProtoBufferReader reader(&request_bytes_);
+      parsed = request_.ParseFromZeroCopyStream(&reader);
+    }
+    if (!parsed) {
+      // Not free either: a message that cannot be read costs one token.
+      grpc::Status charged = service_->deps().gate->Charge(nullptr, caller_, 1);
+      std::string problem;
+      if (charged.ok()) {
+        problem = DescribeMalformed(Flatten(request_bytes_), v1::ScreenStreamRequest::descriptor());
+        problem = absl::StrCat("is not a valid screening.v1.ScreenStreamRequest",
+                               problem.empty() ? "" : absl::StrCat(": ", problem));
+      } else {
+        problem = absl::StrCat("was not read: ", charged.error_message());
+      }
+      response_.mutable_error()->set_code(charged.ok() ? "INVALID_ARGUMENT" : StatusCodeName(charged.error_code()));
+      response_.mutable_error()->set_message(absl::StrCat("stream message ", index, " (counting from 0) ", problem));
     } else {
       *addresses = std::max<size_t>(1, request_.requests_size());
       grpc::Status status = service_->AnswerStreamMessage(caller_, index, request_, &response_, &wire_, to_record);
@@ -756,12 +765,16 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ScreeningServiceImp
 }
 
 grpc::ServerUnaryReactor* ScreeningServiceImpl::GetSnapshot(grpc::CallbackServerContext* context,
-                                                            const v1::GetSnapshotRequest* request,
-                                                            v1::GetSnapshotResponse* response) {
+                                                            const grpc::ByteBuffer* request_bytes,
+                                                            grpc::ByteBuffer* response_bytes) {
   Caller caller;
   if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kScreen, &caller); !admitted.ok()) {
     return Done(context, admitted);
   }
+  v1::GetSnapshotRequest request;
+  if (grpc::Status parsed = ParseRequest(*request_bytes, &request); !parsed.ok()) return Done(context, parsed);
+  v1::GetSnapshotResponse answer;
+  v1::GetSnapshotResponse* response = &answer;
   std::string last_error = deps_.last_error ? deps_.last_error() : "";
   std::shared_ptr<const screening::Snapshot> snapshot = deps_.screener->Current();
   if (snapshot == nullptr) {
@@ -804,25 +817,24 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::GetSnapshot(grpc::CallbackServer
     if (last.ok()) response->set_last_refresh_at(last->first);
   }
   response->set_last_error(last_error);
-  return Done(context, grpc::Status::OK);
+  return Done(context, SerializeAnswer(answer, response_bytes));
 }
 
 namespace {
 
-// One WatchSnapshots call: replays the diffs after `since`, then each new
-// snapshot's diff as the feed announces it.
-class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchSnapshotsResponse> {
+// Answers a refused or malformed call at once.
+class RefusedWatch final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  WatchReactor(ScreeningServiceImpl* service, grpc::CallbackServerContext* context,
-               const v1::WatchSnapshotsRequest& request)
-      : service_(service) {
-    Caller caller;
-    if (grpc::Status admitted = service_->deps().gate->Admit(*context, Permission::kScreen, &caller);
-        !admitted.ok()) {
-      finished_ = true;
-      Finish(admitted);
-      return;
-    }
+  explicit RefusedWatch(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// One admitted WatchSnapshots call: replays the diffs after `since`, then
+// each new snapshot's diff as the feed announces it, each message serialized
+// when queued.
+class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  WatchReactor(ScreeningServiceImpl* service, const v1::WatchSnapshotsRequest& request) : service_(service) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!request.since_snapshot_id().empty()) {
@@ -890,13 +902,17 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchSnapshotsRes
   grpc::Status EnqueueDiffsLocked() {
     absl::StatusOr<std::vector<store::SnapshotDiff>> diffs = service_->deps().store->DiffsSince(last_sent_);
     if (!diffs.ok()) return ToGrpcStatus(diffs.status());
+    v1::WatchSnapshotsResponse out;
     for (const store::SnapshotDiff& diff : *diffs) {
-      v1::WatchSnapshotsResponse& out = queue_.emplace_back();
+      out.Clear();
       out.set_snapshot_id(diff.snapshot_id);
       out.set_previous_snapshot_id(diff.previous_snapshot_id);
       out.set_created_at(diff.created_at);
       for (const store::StoredListing& listing : diff.added) FillListing(listing, out.add_added());
       for (const store::StoredListing& listing : diff.removed) FillListing(listing, out.add_removed());
+      if (grpc::Status serialized = SerializeAnswer(out, &queue_.emplace_back()); !serialized.ok()) {
+        return serialized;
+      }
       last_sent_ = diff.snapshot_id;
     }
     StartNextWriteLocked();
@@ -912,7 +928,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchSnapshotsRes
 
   ScreeningServiceImpl* service_;
   std::mutex mu_;
-  std::deque<v1::WatchSnapshotsResponse> queue_;
+  std::deque<grpc::ByteBuffer> queue_;
   std::string last_sent_;
   bool writing_ = false;
   bool finished_ = false;
@@ -922,9 +938,16 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchSnapshotsRes
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::WatchSnapshotsResponse>* ScreeningServiceImpl::WatchSnapshots(
-    grpc::CallbackServerContext* context, const v1::WatchSnapshotsRequest* request) {
-  return new WatchReactor(this, context, *request);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ScreeningServiceImpl::WatchSnapshots(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes) {
+  Caller caller;
+  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kScreen, &caller); !admitted.ok()) {
+    return new RefusedWatch(admitted);
+  }
+  v1::WatchSnapshotsRequest request;
+  if (grpc::Status parsed = ParseRequest(*request_bytes, &request); !parsed.ok()) return new RefusedWatch(parsed);
+  if (grpc::Status checked = CheckWatchRequest(request); !checked.ok()) return new RefusedWatch(checked);
+  return new WatchReactor(this, request);
 }
 
 }  // namespace screening::api

@@ -13,15 +13,14 @@
 
 #include "api/audit_sink.h"
 #include "api/call_gate.h"
+#include "api/convert.h"
+#include "api/request_limits.h"
 #include "api/snapshot_feed.h"
 #include "screening/screener.h"
 #include "screening/v1/screening.grpc.pb.h"
 #include "store/snapshot_store.h"
 
 namespace screening::api {
-
-// Largest ScreenBatch accepted.
-inline constexpr int kMaxBatchSize = 10000;
 
 struct ServiceDeps {
   screening::Screener* screener = nullptr;
@@ -35,40 +34,46 @@ struct ServiceDeps {
   std::function<std::string()> last_error;
 };
 
-// ScreenBatch and ScreenStream are served raw (bytes in, bytes out): requests
-// are parsed here (ScreenBatch's onto a pooled arena) and many-address
-// answers are written by the wire encoder of convert.h.
+// Every method is served raw (bytes in, bytes out): a request is parsed here
+// only once its caller is admitted, and one that does not parse is
+// INVALID_ARGUMENT naming its type (raw_messages.h says why gRPC's own
+// parsing cannot do that). Screen and ScreenBatch parse onto pooled arenas,
+// and screening answers are written by the wire encoder of convert.h.
 //
-// The base is CallbackService with those two methods raw. A method added to
-// the service must be added to this chain too (else it is served as a
-// synchronous, unimplemented method).
-using ScreeningServiceBase = v1::ScreeningService::WithCallbackMethod_Screen<
+// A method added to the service must be added to this chain too (else it is
+// served as a synchronous, unimplemented method).
+using ScreeningServiceBase = v1::ScreeningService::WithRawCallbackMethod_Screen<
     v1::ScreeningService::WithRawCallbackMethod_ScreenBatch<v1::ScreeningService::WithRawCallbackMethod_ScreenStream<
-        v1::ScreeningService::WithCallbackMethod_GetSnapshot<v1::ScreeningService::WithCallbackMethod_WatchSnapshots<
-            v1::ScreeningService::WithCallbackMethod_GetAddressHistory<v1::ScreeningService::Service>>>>>>;
+        v1::ScreeningService::WithRawCallbackMethod_GetSnapshot<
+            v1::ScreeningService::WithRawCallbackMethod_WatchSnapshots<
+                v1::ScreeningService::WithRawCallbackMethod_GetAddressHistory<v1::ScreeningService::Service>>>>>>;
 
 class ScreeningServiceImpl final : public ScreeningServiceBase {
  public:
   explicit ScreeningServiceImpl(ServiceDeps deps);
 
-  grpc::ServerUnaryReactor* Screen(grpc::CallbackServerContext* context, const v1::ScreenRequest* request,
-                                   v1::ScreenResponse* response) override;
-  // A screening.v1.ScreenBatchRequest in, a ScreenBatchResponse out.
+  // Each method takes its request message's bytes and answers its response
+  // message's bytes (screening.proto).
+  grpc::ServerUnaryReactor* Screen(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
+  // Entries that break a limit are refused one by one (ScreenBatchResponse.errors);
+  // the call costs one rate token per entry.
   grpc::ServerUnaryReactor* ScreenBatch(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
-  // Raw: ScreenStreamRequest messages in, ScreenStreamResponse messages out.
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ScreenStream(
       grpc::CallbackServerContext* context) override;
-  grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* context,
-                                        const v1::GetSnapshotRequest* request,
-                                        v1::GetSnapshotResponse* response) override;
-  grpc::ServerWriteReactor<v1::WatchSnapshotsResponse>* WatchSnapshots(
-      grpc::CallbackServerContext* context, const v1::WatchSnapshotsRequest* request) override;
-  grpc::ServerUnaryReactor* GetAddressHistory(grpc::CallbackServerContext* context, const v1::GetAddressHistoryRequest* request, v1::GetAddressHistoryResponse* response) override;  // api/history.cc
+  grpc::ServerUnaryReactor* GetSnapshot(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchSnapshots(grpc::CallbackServerContext* context,
+                                                             const grpc::ByteBuffer* request) override;
+  // api/history.cc
+  grpc::ServerUnaryReactor* GetAddressHistory(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) override;
 
   // Answers one ScreenStream message (`message_index` counts the stream's
   // messages from 0): its result, an item error, or one item per entry of
-  // `requests`. The answer is either `response` or, when `*wire` is not
+  // `requests`. The message is charged one rate token per address first; a
+  // refusal is the message's error. The answer is either `response` or, when `*wire` is not
   // empty after the call, the encoded ScreenStreamResponse in `*wire` (many
   // entries, written by the wire encoder). Input errors are answered; a
   // non-OK return means the stream itself must end with that status (no
@@ -111,11 +116,16 @@ class ScreeningServiceImpl final : public ScreeningServiceBase {
                                const std::function<const v1::ScreenRequest&(size_t)>& request_at,
                                std::span<const int> positions, std::vector<AuditEntry>* to_record);
   // Writes the ScreenBatchResponse for `screened` (answering holder's
-  // request) to `out`: with the wire encoder, or through the holder's
-  // response message when the schema has fields the encoder does not know.
+  // request, minus the `refused` entries) to `out`: with the wire encoder, or
+  // through the holder's response message when the schema has fields the
+  // encoder does not know.
   grpc::Status EncodeBatchAnswer(const screening::Screened& screened,
                                  grpc::MessageHolder<v1::ScreenBatchRequest, v1::ScreenBatchResponse>& holder,
-                                 grpc::ByteBuffer* out);
+                                 RefusedEntries refused, grpc::ByteBuffer* out);
+  // The ScreenResponse for a Screen call, likewise.
+  grpc::Status EncodeScreenAnswer(const screening::Screened& screened,
+                                  grpc::MessageHolder<v1::ScreenRequest, v1::ScreenResponse>& holder,
+                                  grpc::ByteBuffer* out);
   std::string NextRequestId();
 
   ServiceDeps deps_;

@@ -16,7 +16,7 @@ constexpr size_t kKeyIdBytes = 8;       // 16 hex characters
 constexpr size_t kSecretBytes = 32;     // 64 hex characters
 constexpr size_t kKeyIdChars = 2 * kKeyIdBytes;
 constexpr size_t kSecretChars = kSecretPrefix.size() + kKeyIdChars + 1 + 2 * kSecretBytes;
-constexpr size_t kMaxNameBytes = 200;
+constexpr size_t kMaxNameBytes = kMaxKeyNameBytes;
 
 constexpr absl::string_view kLookupSql =
     "SELECT secret_sha256, role, expires_at_us, revoked_at_us FROM api_keys WHERE key_id = ?1";
@@ -49,6 +49,14 @@ absl::string_view DigestView(const Sha256Digest& d) {
 std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 }  // namespace
+
+bool IsWellFormedKeyId(absl::string_view key_id) { return key_id.size() == kKeyIdChars && IsLowerHex(key_id); }
+
+std::optional<std::string> KeyIdOfPresentedSecret(absl::string_view secret) {
+  std::optional<absl::string_view> key_id = KeyIdOfSecret(secret);
+  if (!key_id.has_value()) return std::nullopt;
+  return std::string(*key_id);
+}
 
 struct ApiKeyStore::LookupSession {
   std::unique_ptr<store::Connection> connection;

@@ -39,6 +39,17 @@ namespace screening::auth {
 // The one message for every authentication failure.
 inline constexpr absl::string_view kInvalidApiKeyMessage = "missing or invalid API key";
 
+// Longest key name Create accepts.
+inline constexpr size_t kMaxKeyNameBytes = 200;
+
+// True when `key_id` has the form of a key id (16 lowercase hex characters).
+bool IsWellFormedKeyId(absl::string_view key_id);
+
+// The key id a presented secret names, when the secret has the form of one
+// ("sk_<key id>_<64 hex>"); nullopt otherwise. For the record of a failed
+// authentication: the id only, never the secret, and the key need not exist.
+std::optional<std::string> KeyIdOfPresentedSecret(absl::string_view secret);
+
 struct CreatedApiKey {
   std::string key_id;
   std::string secret;  // shown once; not recoverable later

@@ -28,11 +28,26 @@ absl::StatusOr<std::unique_ptr<RateLimiter>> RateLimiter::Create(const Options& 
 }
 
 RateLimiter::RateLimiter(const Options& options)
-    : options_(options),
-      full_refill_(absl::Seconds(options.burst / options.rate_per_second)),
-      max_per_shard_(std::max<size_t>(1, (options.max_keys + kShards - 1) / kShards)) {}
+    : options_(options), max_per_shard_(std::max<size_t>(1, (options.max_keys + kShards - 1) / kShards)) {}
 
-absl::Status RateLimiter::Acquire(absl::string_view key_id, absl::Time now) {
+double RateLimiter::TokensAt(const Bucket& bucket, absl::Time now) const {
+  if (now <= bucket.last) return bucket.tokens;
+  const double elapsed = absl::ToDoubleSeconds(now - bucket.last);
+  return std::min(options_.burst, bucket.tokens + elapsed * options_.rate_per_second);
+}
+
+absl::Duration RateLimiter::WaitFor(absl::string_view key_id, absl::Time now, double cost) const {
+  const Shard& shard = shards_[absl::HashOf(key_id) % kShards];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.buckets.find(key_id);
+  if (it == shard.buckets.end()) return absl::ZeroDuration();
+  const double missing = std::min(std::max(cost, 0.0), options_.burst) - TokensAt(it->second, now);
+  if (missing <= 0) return absl::ZeroDuration();
+  return absl::Ceil(absl::Seconds(missing / options_.rate_per_second), absl::Microseconds(1));
+}
+
+absl::Status RateLimiter::Acquire(absl::string_view key_id, absl::Time now, double cost) {
+  cost = std::max(cost, 0.0);
   Shard& shard = shards_[absl::HashOf(key_id) % kShards];
   std::lock_guard<std::mutex> lock(shard.mu);
   auto it = shard.buckets.find(key_id);
@@ -46,16 +61,16 @@ absl::Status RateLimiter::Acquire(absl::string_view key_id, absl::Time now) {
   }
   Bucket& bucket = it->second;
   if (now > bucket.last) {
-    const double elapsed = absl::ToDoubleSeconds(now - bucket.last);
-    bucket.tokens = std::min(options_.burst, bucket.tokens + elapsed * options_.rate_per_second);
+    bucket.tokens = TokensAt(bucket, now);
     bucket.last = now;
   }
-  if (bucket.tokens >= 1) {
-    bucket.tokens -= 1;
+  const double needed = std::min(cost, options_.burst);
+  if (bucket.tokens >= needed) {
+    bucket.tokens -= cost;
     return absl::OkStatus();
   }
   const absl::Duration wait =
-      absl::Ceil(absl::Seconds((1 - bucket.tokens) / options_.rate_per_second), absl::Microseconds(1));
+      absl::Ceil(absl::Seconds((needed - bucket.tokens) / options_.rate_per_second), absl::Microseconds(1));
   absl::Status status = absl::ResourceExhaustedError(
       absl::StrCat("rate limit exceeded for this API key; retry after ", absl::FormatDuration(wait)));
   status.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(absl::ToInt64Microseconds(wait))));
@@ -73,7 +88,8 @@ std::optional<absl::Duration> RateLimiter::RetryAfter(const absl::Status& status
 
 size_t RateLimiter::SweepLocked(Shard& shard, absl::Time now) {
   size_t before = shard.buckets.size();
-  absl::erase_if(shard.buckets, [&](const auto& entry) { return now - entry.second.last >= full_refill_; });
+  // Full again (a bucket in debt after a large call takes longer).
+  absl::erase_if(shard.buckets, [&](const auto& entry) { return TokensAt(entry.second, now) >= options_.burst; });
   return before - shard.buckets.size();
 }
 

@@ -3,7 +3,11 @@
 // Each key may make `burst` calls at once and `rate_per_second` calls per
 // second sustained. Acquire takes one token or answers ResourceExhausted with
 // how long until one is available (RetryAfter reads it back), which the API
-// layer turns into a retry hint.
+// layer turns into a retry hint. A call that costs more than one token (a
+// batch of addresses) needs min(cost, burst) tokens in the bucket and takes
+// all of them: the bucket may go below zero, and the key's later calls wait
+// until it has refilled, so the sustained rate holds whatever the call sizes
+// and a call larger than the burst is still possible.
 //
 // Thread-safe and lock-light: keys are spread over 16 shards, each with its
 // own mutex, so concurrent callers with different keys rarely contend.
@@ -42,11 +46,16 @@ class RateLimiter {
   // InvalidArgument for a non-positive rate, a burst below 1 or max_keys 0.
   static absl::StatusOr<std::unique_ptr<RateLimiter>> Create(const Options& options);
 
-  // Takes one token from `key_id`'s bucket (created full on first use).
-  // ResourceExhausted, with the wait until a token is available attached
-  // (see RetryAfter) and stated in the message, when the bucket is empty.
-  // A `now` earlier than the bucket's last call counts as no time passing.
-  absl::Status Acquire(absl::string_view key_id, absl::Time now);
+  // Takes `cost` tokens (>= 0) from `key_id`'s bucket (created full on first
+  // use) when it holds at least min(cost, burst). ResourceExhausted, with the
+  // wait until it does attached (see RetryAfter) and stated in the message,
+  // otherwise; nothing is taken then. A `now` earlier than the bucket's last
+  // call counts as no time passing.
+  absl::Status Acquire(absl::string_view key_id, absl::Time now, double cost = 1);
+
+  // How long until `key_id`'s bucket holds min(cost, burst) tokens: zero when
+  // it does now (or has no bucket yet). Takes nothing.
+  absl::Duration WaitFor(absl::string_view key_id, absl::Time now, double cost = 1) const;
 
   // The retry-after duration carried by a ResourceExhausted from Acquire;
   // nullopt for any other status.
@@ -72,11 +81,12 @@ class RateLimiter {
   };
 
   explicit RateLimiter(const Options& options);
+  // The bucket's tokens at `now`, refilled (not stored).
+  double TokensAt(const Bucket& bucket, absl::Time now) const;
   size_t SweepLocked(Shard& shard, absl::Time now);
   void EvictOldestLocked(Shard& shard);
 
   const Options options_;
-  const absl::Duration full_refill_;  // time for an empty bucket to refill
   const size_t max_per_shard_;
   std::array<Shard, kShards> shards_;
 };

@@ -43,7 +43,7 @@ bool Screener::IsStale(absl::Time now) const {
 absl::Status Screener::CheckInput(std::string_view address) {
   if (address.size() > address::kMaxAddressLength) {
     return absl::InvalidArgumentError(absl::StrCat("address is ", address.size(),
-                                                   " characters long; the limit is ",
+                                                   " bytes long; the limit is ",
                                                    address::kMaxAddressLength));
   }
   if (address::TrimWhitespace(address).empty()) {
@@ -68,37 +68,69 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> Screener::ServingSnapshot(bool* 
   return snapshot;
 }
 
+QueryKeys Screener::KeysFor(const ScreeningQuery& query) {
+  QueryKeys keys;
+  const std::string_view text = address::TrimWhitespace(query.address);
+  absl::StatusOr<address::ParsedAddress> parsed = address::Parse(text, query.chain);
+  if (parsed.ok()) {
+    keys.keys.push_back(std::move(parsed->key));
+    keys.address = std::move(*parsed);
+    return keys;
+  }
+  keys.error = std::string(parsed.status().message());
+  // A wrong or unknown hint must not hide a listed string: the key the text
+  // has by its own format, then its exact text (under which strings that are
+  // no address at all are listed).
+  if (!address::TrimWhitespace(query.chain).empty()) {
+    absl::StatusOr<address::ParsedAddress> unhinted = address::Parse(text);
+    if (unhinted.ok()) {
+      keys.keys.push_back(std::move(unhinted->key));
+      keys.address = std::move(*unhinted);
+      keys.hint_contradicted = true;
+    }
+  }
+  keys.keys.push_back(address::UnparsedKey(text));
+  return keys;
+}
+
 absl::StatusOr<ScreeningResult> Screener::ScreenOne(const Snapshot& snapshot,
                                                     const ScreeningQuery& query) const {
   ScreeningResult result;
-  std::string_view text = address::TrimWhitespace(query.address);
-  std::string key;
-  absl::StatusOr<address::ParsedAddress> parsed = address::Parse(text, query.chain);
-  if (parsed.ok()) {
-    key = std::move(parsed->key);
-    result.normalized_address = std::move(parsed->normalized);
-    result.chain = std::move(parsed->chain);
-    result.candidate_chains = std::move(parsed->candidate_chains);
-  } else {
-    // Some listed entries are not valid addresses: compare the exact string.
-    key = address::UnparsedKey(text);
-    result.reason = std::string(parsed.status().message());
-    result.chain = std::string(query.chain);
-  }
-
-  if (snapshot.filter.MayContain(key)) {
+  QueryKeys keys = KeysFor(query);
+  for (const std::string& key : keys.keys) {
+    if (!snapshot.filter.MayContain(key)) continue;
     absl::StatusOr<std::vector<store::StoredListing>> listings = finder_(snapshot.info.seq, key);
     if (!listings.ok()) {
       // Cannot confirm: never turn that into a clear.
       return absl::UnavailableError(
           absl::StrCat("could not confirm a possible match: ", listings.status().message()));
     }
-    result.matches = std::move(*listings);
+    if (result.matches.empty()) {
+      result.matches = std::move(*listings);
+    } else {
+      for (store::StoredListing& listing : *listings) result.matches.push_back(std::move(listing));
+    }
+  }
+
+  const bool parsed = keys.error.empty();
+  if (parsed || (keys.hint_contradicted && !result.matches.empty())) {
+    // Valid under its hint, or listed under its own format despite the hint.
+    result.normalized_address = std::move(keys.address->normalized);
+    result.chain = std::move(keys.address->chain);
+    result.candidate_chains = keys.address->candidate_chains;
+  } else {
+    result.chain = std::string(query.chain);
+  }
+  if (!parsed) {
+    result.reason = keys.hint_contradicted && !result.matches.empty()
+                        ? absl::StrCat("the chain hint was contradicted (", keys.error, "); matched as ",
+                                       result.chain, " by the address's own format")
+                        : std::move(keys.error);
   }
 
   if (!result.matches.empty()) {
     result.verdict = Verdict::kMatch;
-  } else if (parsed.ok()) {
+  } else if (parsed) {
     result.verdict = Verdict::kClear;
   } else {
     result.verdict = Verdict::kInvalidAddress;

@@ -8,6 +8,13 @@
 // - A valid address is looked up by its canonical key; an unparseable string is
 //   still compared exactly against listed strings (some listed entries are not
 //   addresses) and is kInvalidAddress, never kClear, when nothing matches.
+// - A chain hint never hides a listed string (the hint rule, KeysFor): when
+//   the address does not parse under its hint (a hint its format contradicts,
+//   or an unknown one), it is also looked up under the key its own format
+//   gives and as its exact text. Any match makes it kMatch, with every match
+//   and a reason saying the hint was contradicted; without one it stays
+//   kInvalidAddress with the hint's error as the reason, never a silent
+//   re-interpretation as clear.
 // - The Bloom filter rejects most queries without touching SQLite; every filter
 //   hit is confirmed in the store, so a false positive never becomes a match.
 //
@@ -19,11 +26,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "address/address.h"
@@ -57,6 +66,21 @@ struct ScreeningQuery {
   std::string_view chain;  // hint; empty = detect
 };
 
+// How the hint rule reads one query: what to look up, and what the address is.
+struct QueryKeys {
+  // The address parsed under the hint; or, when the hint is contradicted,
+  // parsed without it. Empty when the text is no valid address either way.
+  // Its key has been moved to keys.front().
+  std::optional<address::ParsedAddress> address;
+  // True when the text is a valid address only without its hint.
+  bool hint_contradicted = false;
+  // Why the text does not parse under the hint; empty when it does.
+  std::string error;
+  // Every key to look up, in order: the parsed key, then (when the text does
+  // not parse under its hint) its exact unparsed form.
+  absl::InlinedVector<std::string, 2> keys;
+};
+
 // Confirms a filter hit: the listings of snapshot `seq` stored under `key`.
 using ListingFinder =
     std::function<absl::StatusOr<std::vector<store::StoredListing>>(int64_t seq, std::string_view key)>;
@@ -87,6 +111,10 @@ class Screener {
 
   // Validates the raw input size rules; OK or InvalidArgument naming the problem.
   static absl::Status CheckInput(std::string_view address);
+
+  // The hint rule: the keys `query` is looked up under (see the file comment).
+  // Screen applies it; GetAddressHistory uses it to read the same keys.
+  static QueryKeys KeysFor(const ScreeningQuery& query);
 
  private:
   absl::StatusOr<std::shared_ptr<const Snapshot>> ServingSnapshot(bool* stale) const;

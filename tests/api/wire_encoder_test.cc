@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "address/address.h"
 #include "api/convert.h"
+#include "api/request_limits.h"
 #include "gtest/gtest.h"
 #include "lists/importer.h"
 #include "lists/sources.h"
@@ -530,7 +531,7 @@ TEST_F(WireEncoderTest, ScreenBatchResponseIsByteForByteWhatProtobufWrites) {
     built.set_snapshot_id(screened->snapshot->info.id);
     const std::string expected = SerializeChecked(built);
     std::string encoded;
-    AppendScreenBatchResponse(*screened, requests, &encoded);
+    AppendScreenBatchResponse(*screened, requests, {}, &encoded);
     if (encoded != expected) {
       ++failures;
       // Name the first result that differs.
@@ -565,9 +566,97 @@ TEST_F(WireEncoderTest, EmptyBatchIsTheSnapshotIdAlone) {
     v1::ScreenBatchResponse built;
     built.set_snapshot_id(screened->snapshot->info.id);
     std::string encoded;
-    AppendScreenBatchResponse(*screened, none, &encoded);
+    AppendScreenBatchResponse(*screened, none, {}, &encoded);
     EXPECT_EQ(encoded, SerializeChecked(built)) << "screener " << s << ": " << FirstDifference(encoded, SerializeChecked(built));
   }
+}
+
+// As the service answers a ScreenBatch with entries that break a limit: each
+// refused entry gets a result with only its reference and the error as the
+// reason, plus an entry of errors; the others are screened together.
+TEST_F(WireEncoderTest, ScreenBatchResponseWithRefusedEntriesIsByteForByteWhatProtobufWrites) {
+  constexpr int kBatches = 60;
+  Rng rng(4);
+  Counts counts;
+  int failures = 0;
+  int refused_total = 0;
+  for (int b = 0; b < kBatches && failures < kMaxReportedFailures; ++b) {
+    const int size = b == 0 ? 1 : 1 + static_cast<int>(rng.Below(300));
+    google::protobuf::RepeatedPtrField<v1::ScreenRequest> requests;
+    for (int i = 0; i < size; ++i) {
+      v1::ScreenRequest entry = MakeRequest(rng);
+      // b == 0: a batch whose only entry is refused.
+      switch (b == 0 ? 0 : rng.Below(8)) {
+        case 0:
+          entry.set_address(std::string(address::kMaxAddressLength + 1 + rng.Below(4096), 'x'));
+          break;
+        case 1:
+          entry.set_address(rng.OneIn(2) ? "" : " \t\r\n");
+          break;
+        case 2:
+          entry.set_reference(std::string(kMaxReferenceBytes + 1 + rng.Below(100), 'r'));
+          break;
+        case 3:
+          entry.set_chain(std::string(kMaxChainBytes + 1 + rng.Below(5000), 'C'));
+          break;
+        default:
+          break;
+      }
+      *requests.Add() = std::move(entry);
+    }
+    std::vector<std::pair<int, grpc::Status>> refused;
+    std::vector<screening::ScreeningQuery> queries;
+    for (int i = 0; i < size; ++i) {
+      grpc::Status checked = CheckScreenRequest(requests.Get(i), FieldPath("requests", i));
+      if (!checked.ok()) {
+        refused.emplace_back(i, checked);
+      } else {
+        queries.push_back({requests.Get(i).address(), requests.Get(i).chain()});
+      }
+    }
+    refused_total += static_cast<int>(refused.size());
+    // The service screens the rest, none at all included, against one snapshot.
+    absl::StatusOr<screening::Screened> screened = ScreenerFor(b)->ScreenAll(queries);
+    ASSERT_TRUE(screened.ok()) << "batch " << b << ": " << screened.status();
+    for (size_t k = 0; k < screened->results.size(); ++k) {
+      Count(*screened, screened->results[k], v1::ScreenRequest(), &counts);
+    }
+
+    v1::ScreenBatchResponse built;
+    FillScreenBatchResponse(*screened, requests, refused, &built);
+    ASSERT_EQ(built.results_size(), size);
+    ASSERT_EQ(built.errors_size(), static_cast<int>(refused.size()));
+    for (size_t r = 0; r < refused.size(); ++r) {
+      const v1::ScreenResponse& placeholder = built.results(refused[r].first);
+      EXPECT_EQ(placeholder.verdict(), v1::VERDICT_UNSPECIFIED);
+      EXPECT_EQ(placeholder.reason(), refused[r].second.error_message());
+      const std::string& reference = requests.Get(refused[r].first).reference();
+      EXPECT_EQ(placeholder.reference(), reference.size() <= kMaxReferenceBytes ? reference : "");
+      EXPECT_EQ(built.errors(r).index(), refused[r].first);
+      EXPECT_EQ(built.errors(r).error().code(), "INVALID_ARGUMENT");
+      EXPECT_EQ(built.errors(r).error().message().rfind(absl::StrCat("requests[", refused[r].first, "]."), 0), 0u)
+          << built.errors(r).error().message();
+    }
+    const std::string expected = SerializeChecked(built);
+    std::string encoded;
+    AppendScreenBatchResponse(*screened, requests, refused, &encoded);
+    if (encoded != expected) {
+      ++failures;
+      ADD_FAILURE() << "batch " << b << " of " << size << " requests, " << refused.size()
+                    << " refused: " << FirstDifference(encoded, expected);
+    }
+    v1::ScreenBatchResponse parsed;
+    if (!parsed.ParseFromString(encoded) || !MessageDifferencer::Equals(built, parsed)) {
+      ++failures;
+      ADD_FAILURE() << "batch " << b << ": the encoder's bytes do not parse to the built message";
+    }
+  }
+  EXPECT_GT(refused_total, 500);
+  EXPECT_GT(counts.match_one, 50);
+  EXPECT_GT(counts.invalid, 50);
+  EXPECT_GT(counts.clear, 50);
+  std::printf("ScreenBatchResponse with refused entries: %d batches, %d screened, %d refused\n", kBatches,
+              counts.results, refused_total);
 }
 
 // As the service answers a ScreenStream message with requests: entries that
@@ -594,6 +683,9 @@ TEST_F(WireEncoderTest, ScreenStreamItemsAreByteForByteWhatProtobufWrites) {
         case 2:
           entry.set_reference(Utf8Text(rng, 300) + std::string(257, 'z'));
           break;
+        case 3:
+          entry.set_chain(std::string(kMaxChainBytes + 1 + rng.Below(5000), 'C'));
+          break;
         default:
           break;
       }
@@ -606,14 +698,11 @@ TEST_F(WireEncoderTest, ScreenStreamItemsAreByteForByteWhatProtobufWrites) {
     std::vector<screening::ScreeningQuery> queries;
     for (int i = 0; i < size; ++i) {
       const v1::ScreenRequest& entry = entries.Get(i);
-      absl::Status checked = entry.reference().size() > 256
-                                 ? absl::InvalidArgumentError(absl::StrCat("the reference has ", entry.reference().size(),
-                                                                           " bytes; the limit is 256"))
-                                 : screening::Screener::CheckInput(entry.address());
+      grpc::Status checked = CheckScreenRequest(entry, FieldPath("requests", i));
       if (!checked.ok()) {
         v1::ItemError error;
         error.set_code("INVALID_ARGUMENT");
-        error.set_message(std::string(checked.message()));
+        error.set_message(checked.error_message());
         refused_at.push_back(i);
         refused.push_back(std::move(error));
       } else {
@@ -634,7 +723,8 @@ TEST_F(WireEncoderTest, ScreenStreamItemsAreByteForByteWhatProtobufWrites) {
     for (int i = 0; i < size; ++i) {
       const v1::ScreenRequest& entry = entries.Get(i);
       v1::ScreenStreamItem* item = built.add_items();
-      item->set_reference(entry.reference());
+      // A refused entry echoes its reference only within its limit.
+      item->set_reference(entry.reference().size() <= kMaxReferenceBytes ? entry.reference() : "");
       const size_t before = encoded.size();
       if (next_refused < refused_at.size() && refused_at[next_refused] == i) {
         *item->mutable_error() = refused[next_refused];

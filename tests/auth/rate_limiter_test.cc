@@ -40,6 +40,48 @@ TEST(RateLimiterTest, RefillsAtTheConfiguredRate) {
   EXPECT_FALSE(limiter->Acquire("k", later).ok());
 }
 
+// A batch of addresses costs one token per address.
+TEST(RateLimiterTest, CallsThatCostManyTokensTakeThemAll) {
+  auto limiter = Make(/*rate=*/10, /*burst=*/100);
+  EXPECT_TRUE(limiter->Acquire("k", kT0, 40).ok());
+  // 60 left: a call of 70 waits until there are 70.
+  absl::Status refused = limiter->Acquire("k", kT0, 70);
+  ASSERT_TRUE(absl::IsResourceExhausted(refused)) << refused;
+  EXPECT_EQ(RateLimiter::RetryAfter(refused), absl::Seconds(1));
+  EXPECT_TRUE(limiter->Acquire("k", kT0 + absl::Seconds(1), 70).ok());
+  // Nothing left: even one more waits.
+  EXPECT_FALSE(limiter->Acquire("k", kT0 + absl::Seconds(1)).ok());
+}
+
+TEST(RateLimiterTest, ACallLargerThanTheBurstNeedsAFullBucketAndLeavesDebt) {
+  auto limiter = Make(/*rate=*/10, /*burst=*/100);
+  EXPECT_TRUE(limiter->Acquire("k", kT0).ok());
+  // 99 tokens: a call of 10,000 needs the whole burst.
+  absl::Status refused = limiter->Acquire("k", kT0, 10000);
+  ASSERT_TRUE(absl::IsResourceExhausted(refused)) << refused;
+  EXPECT_EQ(RateLimiter::RetryAfter(refused), absl::Milliseconds(100));
+  const absl::Time full = kT0 + absl::Milliseconds(100);
+  EXPECT_TRUE(limiter->Acquire("k", full, 10000).ok());
+  // 100 - 10,000 = -9,900: the next call waits 990.1 s, so the sustained rate holds.
+  refused = limiter->Acquire("k", full);
+  EXPECT_EQ(RateLimiter::RetryAfter(refused), absl::Milliseconds(990100));
+  EXPECT_EQ(limiter->WaitFor("k", full), absl::Milliseconds(990100));
+  // A debt is not forgiven by the sweep of idle buckets.
+  EXPECT_EQ(limiter->EvictIdle(full + absl::Seconds(989)), 0u);
+  EXPECT_TRUE(limiter->Acquire("k", full + absl::Milliseconds(990100)).ok());
+}
+
+TEST(RateLimiterTest, WaitForTakesNothing) {
+  auto limiter = Make(/*rate=*/1, /*burst=*/2);
+  EXPECT_EQ(limiter->WaitFor("k", kT0), absl::ZeroDuration());  // no bucket yet: full
+  ASSERT_TRUE(limiter->Acquire("k", kT0).ok());
+  ASSERT_TRUE(limiter->Acquire("k", kT0).ok());
+  EXPECT_EQ(limiter->WaitFor("k", kT0), absl::Seconds(1));
+  EXPECT_EQ(limiter->WaitFor("k", kT0), absl::Seconds(1));
+  EXPECT_EQ(limiter->WaitFor("k", kT0, 5), absl::Seconds(2));  // at most the burst
+  EXPECT_EQ(limiter->WaitFor("k", kT0 + absl::Seconds(1)), absl::ZeroDuration());
+}
+
 TEST(RateLimiterTest, KeysHaveSeparateBuckets) {
   auto limiter = Make(1, 1);
   EXPECT_TRUE(limiter->Acquire("a", kT0).ok());
@@ -77,9 +119,9 @@ TEST(RateLimiterTest, RejectsInvalidOptions) {
 }
 
 TEST(RateLimiterTest, EvictsOnlyBucketsThatHaveRefilled) {
-  auto limiter = Make(/*rate=*/10, /*burst=*/10);  // full refill takes 1 s
-  ASSERT_TRUE(limiter->Acquire("idle", kT0).ok());
-  ASSERT_TRUE(limiter->Acquire("busy", kT0 + absl::Milliseconds(500)).ok());
+  auto limiter = Make(/*rate=*/10, /*burst=*/10);  // an empty bucket refills in 1 s
+  ASSERT_TRUE(limiter->Acquire("idle", kT0, 10).ok());
+  ASSERT_TRUE(limiter->Acquire("busy", kT0 + absl::Milliseconds(500), 10).ok());
   EXPECT_EQ(limiter->size(), 2u);
   EXPECT_EQ(limiter->EvictIdle(kT0 + absl::Milliseconds(999)), 0u);
   EXPECT_EQ(limiter->EvictIdle(kT0 + absl::Seconds(1)), 1u);

@@ -280,6 +280,14 @@ TEST(CheckFileTest, BatchModeChunksAndKeepsOrder) {
               ElementsAre("CLEAR", "MATCH", "ERROR", "CLEAR", "INVALID"));
 }
 
+TEST(CheckFileTest, BatchModeShowsEntriesTheServerRefusedOnTheirOwn) {
+  FakeServer server;
+  CliRun run = ScreenStdin(server, "0x01\n" + std::string(300, 'z') + "\n0xbad3\n", {"--batch"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_THAT(VerdictColumn(run.out), ElementsAre("CLEAR", "ERROR", "MATCH"));
+  EXPECT_THAT(run.out, HasSubstr("INVALID_ARGUMENT: address longer than 256 characters (line 2)"));
+}
+
 TEST(CheckFileTest, BatchModeRejectsOversizedBatches) {
   FakeServer server;
   CliRun run = ScreenStdin(server, "0x01\n", {"--batch", "--batch-size", "10001"});

@@ -57,6 +57,24 @@ TEST(CheckTest, StaleAnswerCarriesAWarning) {
   EXPECT_THAT(run.out, HasSubstr("WARNING: STALE"));
 }
 
+TEST(CheckTest, AMatchDespiteAContradictedHintSaysSo) {
+  FakeServer server;
+  server.screen = [](const screening::v1::ScreenRequest& r,
+                     screening::v1::ScreenResponse* out) {
+    grpc::Status s = DefaultScreen(r, out);
+    out->set_reason("the chain hint was contradicted (address is an EVM address, not BTC)");
+    return s;
+  };
+  CliRun run = RunCli(At(server, {"check", "0xbad1", "--chain", "BTC"}));
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("Note:       the chain hint was contradicted"));
+  CliOptions file;
+  file.stdin_data = "0xbad1,BTC\n";
+  run = RunCli(At(server, {"check", "--file", "-"}), file);
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("(the chain hint was contradicted"));
+}
+
 TEST(CheckTest, MissingVerdictIsAnErrorNotClear) {
   FakeServer server;
   server.screen = [](const screening::v1::ScreenRequest&,

@@ -95,9 +95,20 @@ class FakeServer::Screening final
     }
     for (const ScreenRequest& r : request->requests()) {
       fake_->RecordScreen(r);
-      if (grpc::Status s = fake_->screen(r, response->add_results()); !s.ok()) {
-        return s;
+      ScreenResponse* result = response->add_results();
+      grpc::Status s = fake_->screen(r, result);
+      if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+        // As the real server: the entry is refused on its own.
+        result->Clear();
+        result->set_reference(r.reference());
+        result->set_reason(s.error_message());
+        screening::v1::ScreenBatchError* error = response->add_errors();
+        error->set_index(response->results_size() - 1);
+        error->mutable_error()->set_code("INVALID_ARGUMENT");
+        error->mutable_error()->set_message(s.error_message());
+        continue;
       }
+      if (!s.ok()) return s;
     }
     response->set_snapshot_id("snap-1");
     return grpc::Status::OK;

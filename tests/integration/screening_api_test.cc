@@ -131,6 +131,30 @@ TEST_F(ScreeningApiTest, HintThatContradictsTheFormatIsInvalidWithAReason) {
   EXPECT_FALSE(response.reason().empty());
 }
 
+// The README's rule: a chain hint never hides a listed string.
+TEST_F(ScreeningApiTest, ListedAddressWithAContradictingHintIsStillAMatch) {
+  v1::ScreenResponse unhinted;
+  ASSERT_TRUE(Screen(*stub_, kLazarus, "", &unhinted).ok());
+  ASSERT_EQ(unhinted.verdict(), v1::VERDICT_MATCH);
+  for (const char* hint : {"BTC", "XMR", "TRX", "FOO"}) {
+    v1::ScreenResponse response;
+    ASSERT_TRUE(Screen(*stub_, kLazarus, hint, &response).ok()) << hint;
+    EXPECT_EQ(response.verdict(), v1::VERDICT_MATCH) << hint;
+    // Every match the address has without the hint.
+    ASSERT_EQ(response.matches_size(), unhinted.matches_size()) << hint;
+    for (int i = 0; i < response.matches_size(); ++i) {
+      EXPECT_EQ(response.matches(i).listing_id(), unhinted.matches(i).listing_id()) << hint;
+    }
+    EXPECT_NE(response.reason().find("the chain hint was contradicted"), std::string::npos) << response.reason();
+    EXPECT_EQ(response.normalized_address(), kLazarus);
+    EXPECT_EQ(response.chain(), "EVM");
+  }
+  // The listed string that is no address (OFAC's XMR entry), under a wrong hint.
+  v1::ScreenResponse exact;
+  ASSERT_TRUE(Screen(*stub_, "5be5543ff73456ab9f2d207887e2af87322c651ea1a873c5b25b7ffae456c320", "BTC", &exact).ok());
+  EXPECT_EQ(exact.verdict(), v1::VERDICT_MATCH);
+}
+
 TEST_F(ScreeningApiTest, BatchAnswersInInputOrder) {
   v1::ScreenBatchRequest request;
   const std::vector<std::string> addresses = {kCleanEvm, kLazarus, "garbage", kBybitAttributed,
@@ -205,7 +229,8 @@ TEST_F(ScreeningApiTest, BatchThatIsNotAValidMessageIsAnInvalidArgument) {
   v1::ScreenBatchResponse response;
   grpc::Status status = stub_->ScreenBatch(Context().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(status.error_message(), "the request is not a valid screening.v1.ScreenBatchRequest");
+  EXPECT_EQ(status.error_message(),
+            "the request is not a valid screening.v1.ScreenBatchRequest: requests[0].address is not valid UTF-8");
 }
 
 TEST_F(ScreeningApiTest, BatchLimitsAreEnforced) {
@@ -224,12 +249,22 @@ TEST_F(ScreeningApiTest, BatchLimitsAreEnforced) {
   EXPECT_EQ(over.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(over.error_message().find("10000"), std::string::npos) << over.error_message();
 
+  // An empty entry is refused on its own, as in a stream; the rest is screened.
   v1::ScreenBatchRequest with_empty;
   with_empty.add_requests()->set_address(kCleanEvm);
   with_empty.add_requests()->set_address("");
+  with_empty.mutable_requests(1)->set_reference("blank");
   grpc::Status bad_item = stub_->ScreenBatch(Context().get(), with_empty, &response);
-  EXPECT_EQ(bad_item.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(bad_item.error_message().find("requests[1]"), std::string::npos) << bad_item.error_message();
+  ASSERT_TRUE(bad_item.ok()) << bad_item.error_message();
+  ASSERT_EQ(response.results_size(), 2);
+  EXPECT_EQ(response.results(0).verdict(), v1::VERDICT_CLEAR);
+  EXPECT_EQ(response.results(1).verdict(), v1::VERDICT_UNSPECIFIED);
+  EXPECT_EQ(response.results(1).reference(), "blank");
+  EXPECT_EQ(response.results(1).reason(), "requests[1].address is empty");
+  ASSERT_EQ(response.errors_size(), 1);
+  EXPECT_EQ(response.errors(0).index(), 1);
+  EXPECT_EQ(response.errors(0).error().code(), "INVALID_ARGUMENT");
+  EXPECT_EQ(response.errors(0).error().message(), "requests[1].address is empty");
 }
 
 TEST_F(ScreeningApiTest, StreamCarriesReferencesAndReportsBadItemsWithoutEndingTheStream) {

@@ -123,14 +123,15 @@ TEST_F(StreamBatchTest, BadEntriesFailOnTheirOwnItemOnly) {
   ASSERT_EQ(answer.items_size(), 6);
   EXPECT_EQ(answer.items(0).result().verdict(), v1::VERDICT_CLEAR);
   for (int i : {1, 2, 3, 4}) {
-    EXPECT_EQ(answer.items(i).reference(), entries[i].reference()) << i;
+    // An oversized reference is the error, and is not sent back.
+    EXPECT_EQ(answer.items(i).reference(), i == 4 ? "" : entries[i].reference()) << i;
     ASSERT_TRUE(answer.items(i).has_error()) << i;
     EXPECT_EQ(answer.items(i).error().code(), "INVALID_ARGUMENT") << i;
   }
-  EXPECT_EQ(answer.items(1).error().message(), "address is empty");
-  EXPECT_EQ(answer.items(2).error().message(), "address is empty");
-  EXPECT_EQ(answer.items(3).error().message(), "address is 257 characters long; the limit is 256");
-  EXPECT_EQ(answer.items(4).error().message(), "the reference has 300 bytes; the limit is 256");
+  EXPECT_EQ(answer.items(1).error().message(), "requests[1].address is empty");
+  EXPECT_EQ(answer.items(2).error().message(), "requests[2].address is empty");
+  EXPECT_EQ(answer.items(3).error().message(), "requests[3].address is 257 bytes long; the limit is 256");
+  EXPECT_EQ(answer.items(4).error().message(), "requests[4].reference is 300 bytes long; the limit is 256");
   EXPECT_EQ(answer.items(5).result().verdict(), v1::VERDICT_MATCH);
   EXPECT_EQ(answer.items(5).reference(), "ok-5");
   // The stream goes on.
@@ -183,7 +184,8 @@ TEST_F(StreamBatchTest, AMessageThatIsNotValidIsAnItemErrorAndTheStreamGoesOn) {
   ASSERT_TRUE(answers[0].has_error());
   EXPECT_EQ(answers[0].error().code(), "INVALID_ARGUMENT");
   EXPECT_EQ(answers[0].error().message(),
-            "stream message 0 (counting from 0) is not a valid screening.v1.ScreenStreamRequest");
+            "stream message 0 (counting from 0) is not a valid screening.v1.ScreenStreamRequest: "
+            "requests[0].address is not valid UTF-8");
   EXPECT_EQ(answers[1].result().verdict(), v1::VERDICT_MATCH);
 }
 

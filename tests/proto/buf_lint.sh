@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs buf lint (DEFAULT rules, see proto/buf.yaml) over proto/.
+# Runs buf lint (DEFAULT rules, see proto/buf.yaml) over proto/, then buf
+# breaking (FILE rules) against the API as first published (the commit that
+# added proto/screening/v1/screening.proto): screening.v1 may only grow.
 set -euo pipefail
 root=$1
 buf="$root/.tools/node_modules/.bin/buf"
@@ -11,3 +13,16 @@ grep -q "DEFAULT" "$root/proto/buf.yaml" || { echo "proto/buf.yaml must use the 
 cd "$root/proto"
 "$buf" lint
 echo "buf lint: ok"
+
+# The baseline comes from git history; without it (an exported tree, a
+# shallow clone that lacks the commit) the breaking check is skipped, saying so.
+if ! first=$(git -C "$root" log --diff-filter=A --format=%H -- proto/screening/v1/screening.proto 2>/dev/null | tail -1) ||
+   [ -z "$first" ]; then
+  echo "buf breaking: skipped (no git history of proto/screening/v1/screening.proto)"
+  exit 0
+fi
+baseline=$(mktemp -d)
+trap 'rm -rf "$baseline"' EXIT
+git -C "$root" archive "$first" proto | tar -x -C "$baseline"
+"$buf" breaking --against "$baseline/proto"
+echo "buf breaking: ok against $first"

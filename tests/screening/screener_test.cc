@@ -139,6 +139,73 @@ TEST_F(ScreenerTest, UnparseableStringsAreComparedExactlyAndOtherwiseInvalid) {
   EXPECT_TRUE(garbage.results[0].normalized_address.empty());
 }
 
+// The hint rule: a hint the address contradicts (or an unknown one) never
+// hides a listed string.
+TEST_F(ScreenerTest, AContradictedHintStillMatchesAListedAddressAndSaysSo) {
+  for (const char* hint : {"BTC", "TRX", "XMR", "SOL", "NOPE", "xbt"}) {
+    Screened screened = ScreenOk(kLazarus, hint);
+    const ScreeningResult& result = screened.results[0];
+    EXPECT_EQ(result.verdict, Verdict::kMatch) << hint;
+    ASSERT_EQ(result.matches.size(), 1u) << hint;
+    EXPECT_EQ(result.matches[0].listing_id, 7) << hint;
+    EXPECT_NE(result.reason.find("the chain hint was contradicted"), std::string::npos) << hint << ": " << result.reason;
+    // Named as its own format shows it.
+    EXPECT_EQ(result.normalized_address, kLazarus) << hint;
+    EXPECT_EQ(result.chain, "EVM") << hint;
+  }
+  // A hint that fits: the reason stays empty.
+  Screened fitting = ScreenOk(kLazarus, "ETH");
+  EXPECT_EQ(fitting.results[0].verdict, Verdict::kMatch);
+  EXPECT_TRUE(fitting.results[0].reason.empty()) << fitting.results[0].reason;
+  EXPECT_EQ(fitting.results[0].chain, "ETH");
+}
+
+TEST_F(ScreenerTest, AContradictedHintOnAnUnlistedAddressIsStillInvalidNeverClear) {
+  Screened screened = ScreenOk(kClean, "BTC");
+  const ScreeningResult& result = screened.results[0];
+  EXPECT_EQ(result.verdict, Verdict::kInvalidAddress);
+  EXPECT_TRUE(result.matches.empty());
+  EXPECT_NE(result.reason.find("not BTC"), std::string::npos) << result.reason;
+  EXPECT_EQ(result.reason.find("contradicted"), std::string::npos) << result.reason;
+  EXPECT_TRUE(result.normalized_address.empty());
+  EXPECT_EQ(result.chain, "BTC");
+  Screened unknown = ScreenOk(kClean, "NOPE");
+  EXPECT_EQ(unknown.results[0].verdict, Verdict::kInvalidAddress);
+  EXPECT_NE(unknown.results[0].reason.find("unknown chain"), std::string::npos) << unknown.results[0].reason;
+}
+
+TEST_F(ScreenerTest, AListedStringThatIsNoAddressMatchesUnderAnyHint) {
+  for (const char* hint : {"", "XMR", "ETH", "BTC", "NOPE"}) {
+    Screened screened = ScreenOk(kNotAnAddress, hint);
+    EXPECT_EQ(screened.results[0].verdict, Verdict::kMatch) << hint;
+    ASSERT_EQ(screened.results[0].matches.size(), 1u) << hint;
+    EXPECT_EQ(screened.results[0].matches[0].listing_id, 8) << hint;
+  }
+}
+
+TEST_F(ScreenerTest, KeysForLooksUpTheOwnFormatAndTheExactTextOnlyWhenTheHintFails) {
+  QueryKeys fitting = Screener::KeysFor({kLazarus, "ETH"});
+  EXPECT_TRUE(fitting.error.empty());
+  EXPECT_FALSE(fitting.hint_contradicted);
+  ASSERT_EQ(fitting.keys.size(), 1u);
+  EXPECT_EQ(fitting.keys[0], KeyOf(kLazarus));
+
+  QueryKeys contradicted = Screener::KeysFor({std::string(" ") + kLazarus + "\n", "BTC"});
+  EXPECT_FALSE(contradicted.error.empty());
+  EXPECT_TRUE(contradicted.hint_contradicted);
+  ASSERT_EQ(contradicted.keys.size(), 2u);
+  EXPECT_EQ(contradicted.keys[0], KeyOf(kLazarus));
+  EXPECT_EQ(contradicted.keys[1], address::UnparsedKey(kLazarus));
+  ASSERT_TRUE(contradicted.address.has_value());
+  EXPECT_EQ(contradicted.address->chain, "EVM");
+
+  QueryKeys garbage = Screener::KeysFor({"junk", "BTC"});
+  EXPECT_FALSE(garbage.hint_contradicted);
+  EXPECT_FALSE(garbage.address.has_value());
+  ASSERT_EQ(garbage.keys.size(), 1u);
+  EXPECT_EQ(garbage.keys[0], address::UnparsedKey("junk"));
+}
+
 TEST_F(ScreenerTest, InputSizeRules) {
   EXPECT_TRUE(absl::IsInvalidArgument(screener_->Screen({"", ""}).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(screener_->Screen({"   \n\t", ""}).status()));
