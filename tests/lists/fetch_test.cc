@@ -4,6 +4,8 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -29,8 +31,11 @@ class FetchTest : public ::testing::Test {
       res.status = 500;
       res.set_content("boom", "text/plain");
     });
-    server_.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
-      std::this_thread::sleep_for(std::chrono::seconds(3));
+    // The slow server is the behaviour under test: it answers only when the
+    // test is over (or after 30 s), long after the client's timeout.
+    server_.Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
+      std::unique_lock<std::mutex> lock(mu_);
+      test_over_.wait_for(lock, std::chrono::seconds(30), [this] { return over_; });
       res.set_content("late", "text/plain");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -39,6 +44,11 @@ class FetchTest : public ::testing::Test {
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   void TearDown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      over_ = true;
+    }
+    test_over_.notify_all();
     server_.stop();
     if (thread_.joinable()) thread_.join();
   }
@@ -53,6 +63,9 @@ class FetchTest : public ::testing::Test {
 
   httplib::Server server_;
   std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable test_over_;
+  bool over_ = false;
   int port_ = 0;
   std::string ofac_csv_;
 };
