@@ -2,7 +2,8 @@
 # Builds fuzz/address_fuzzer.cc with Debian's clang++ (libFuzzer, ASan, UBSan;
 # any sanitizer report aborts) straight from the address sources, and runs it
 # for a bounded time over a seed corpus made at run time from the official
-# vectors and the shared lists. Exit 77 (ctest SKIP) when clang++ is absent.
+# vectors (tests/testdata), the shipped lists (lists/) and, when present, the
+# upstream lists (../shared/data). Exit 77 (ctest SKIP) when clang++ is absent.
 #
 # Environment: FUZZ_SECONDS (default 60), CXX_FUZZ (default clang++),
 # SCREENING_SHARED_DATA (default <repo>/../shared/data), FUZZ_ARTIFACT_DIR
@@ -29,13 +30,16 @@ echo "fuzz-address: building with $cxx"
   $(pkg-config --libs absl_status absl_statusor absl_strings) -lcrypto \
   -o "$work/address_fuzzer"
 
-# Seeds: every string in the vector files and every listed address.
+# Seeds: every field of the project's vector files (tests/testdata/vectors),
+# every address of the shipped lists, and, when present, the upstream lists.
 mkdir -p "$work/seeds" "$work/corpus"
 n=0
 add_seed() { n=$((n + 1)); printf '%s' "$1" > "$work/seeds/seed$n"; }
-if [ -d "$data/vectors" ]; then
-  while IFS= read -r s; do add_seed "$s"; done < <(grep -ohE '"[^"\\]{1,300}"' "$data"/vectors/*.json | tr -d '"' | sort -u)
-fi
+# (A vector field writes a byte as \xHH; printf %b turns it back into the byte.)
+while IFS= read -r s; do [ -n "$s" ] && n=$((n + 1)) && printf '%b' "$s" > "$work/seeds/seed$n"; done < <(
+  grep -hv '^#' "$root"/tests/testdata/vectors/*.csv | tr ',' '\n' | sort -u)
+while IFS= read -r s; do [ -n "$s" ] && add_seed "$s"; done < <(
+  grep -hv '^#' "$root"/lists/*.csv | cut -d, -f1 | sort -u)
 if [ -d "$data/ofac" ]; then
   while IFS= read -r s; do [ -n "$s" ] && add_seed "$s"; done < <(cut -d, -f1 "$data"/ofac/sdn-*.csv | sort -u)
   while IFS= read -r s; do [ -n "$s" ] && add_seed "ETH|$s"; done < <(cut -d, -f1 "$data"/ofac/sdn-*.csv | grep '^0x' | head -20)

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libsqlite3-dev libssl-dev libcurl4-openssl-dev libxxhash-dev libpugixml-dev
+  libsqlite3-dev libssl-dev libcurl4-openssl-dev libxml2-dev libxxhash-dev
   libspdlog-dev libcli11-dev libcpp-httplib-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev

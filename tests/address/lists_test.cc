@@ -1,6 +1,8 @@
-// Every address in the shared OFAC and FBI lists parses under the label its
-// list gives it, with a passing checksum, except the entries that are known
-// not to be addresses (listed here by value).
+// Every address in the lists parses under the label its list gives it, with a
+// passing checksum, except the entries that are known not to be addresses
+// (listed here by value): the lists the server ships (lists/*.csv, always
+// there), and the whole upstream files they and older extracts come from
+// (../shared/data, skipped without it, failed under CI=true).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,6 +12,7 @@
 
 #include "absl/strings/ascii.h"
 #include "address/address.h"
+#include "support/upstream_data.h"
 #include "test_data.h"
 
 namespace screening::address {
@@ -32,42 +35,77 @@ const std::set<std::pair<std::string, std::string>> kMislabeled = {
     {"TUCsTq7TofTCJRRoHk6RvhMoS2mJLm5Yzq", "XBT"},
 };
 
+// Parses `address` under `label`; a known non-address must fail, anything
+// else must parse. Returns whether it parsed.
+bool Check(const std::string& address, const std::string& label, const std::string& where) {
+  absl::StatusOr<ParsedAddress> parsed = Parse(address, label);
+  if (kMislabeled.count({address, label}) > 0) {
+    EXPECT_FALSE(parsed.ok()) << where << ": " << address << " is listed as mislabeled but parsed under " << label;
+    EXPECT_NE(parsed.status().message().find("not " + label), absl::string_view::npos) << parsed.status();
+    EXPECT_TRUE(Parse(address).ok()) << where << ": " << address;
+    return false;
+  }
+  if (kNotAddresses.count(address) > 0) {
+    EXPECT_FALSE(parsed.ok()) << where << ": " << address << " is listed as not an address but parsed";
+    return false;
+  }
+  EXPECT_TRUE(parsed.ok()) << where << ": " << address << " under " << label << ": " << parsed.status();
+  if (!parsed.ok()) return false;
+  absl::StatusOr<std::string> key = ParseKey(address, label);
+  EXPECT_TRUE(key.ok() && *key == parsed->key) << where << ": ParseKey differs for " << address;
+  EXPECT_FALSE(parsed->key.empty());
+  EXPECT_EQ(parsed->candidate_chains.size() >= 1, true);
+  EXPECT_TRUE(IsKnownChainOrAsset(parsed->chain)) << parsed->chain;
+  // The key's own chain name is one this layer knows.
+  EXPECT_TRUE(IsKnownChainOrAsset(ChainOfKey(parsed->key))) << address;
+  // The normal form means the same address.
+  absl::StatusOr<ParsedAddress> again = Parse(parsed->normalized, label);
+  EXPECT_TRUE(again.ok() && again->key == parsed->key) << where << ": " << address << " -> " << parsed->normalized;
+  return true;
+}
+
+// The rows of a listing-csv file (lists/README.md): '#' lines before the header are comments.
+std::vector<std::map<std::string, std::string>> ReadListingCsv(const fs::path& path) {
+  std::optional<std::string> text = testing::ReadFile(path);
+  EXPECT_TRUE(text.has_value()) << path;
+  if (!text) return {};
+  size_t start = 0;
+  while (start < text->size() && (*text)[start] == '#') start = text->find('\n', start) + 1;
+  return testing::ReadCsv(text->substr(start));
+}
+
+TEST(ShippedListsTest, EveryAddressParsesUnderItsAsset) {
+  const fs::path lists(SCREENING_LISTS_DIR);
+  int rows = 0, parsed = 0, same_text = 0;
+  for (const char* name : {"ofac-sdn-digital-currency-2026-08-20.csv", "fbi-dprk-attributions.csv"}) {
+    for (const auto& row : ReadListingCsv(lists / name)) {
+      ++rows;
+      const std::string& address = row.at("address");
+      if (!Check(address, row.at("asset"), name)) continue;
+      ++parsed;
+      // What the lists ship is already in its normal form, except hex
+      // accounts written in one case (the normal form is the EIP-55 spelling)
+      // and cashaddr without its prefix (the normal form names it).
+      const ParsedAddress p = *Parse(address, row.at("asset"));
+      if (p.normalized == address) {
+        ++same_text;
+      } else if (address.rfind("0x", 0) == 0) {
+        EXPECT_EQ(absl::AsciiStrToLower(p.normalized), absl::AsciiStrToLower(address)) << name;
+        EXPECT_TRUE(address == absl::AsciiStrToLower(address) || address == "0x" + absl::AsciiStrToUpper(address.substr(2)))
+            << name << ": mixed-case " << address << " is not its own EIP-55 spelling " << p.normalized;
+      } else {
+        EXPECT_EQ(p.normalized, "bitcoincash:" + address) << name;
+      }
+    }
+  }
+  EXPECT_EQ(rows, 969 + 68);
+  EXPECT_EQ(parsed, rows - static_cast<int>(kNotAddresses.size() + kMislabeled.size()));
+  EXPECT_GT(same_text, parsed / 2);
+}
+
 class ListsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (!fs::is_directory(testing::SharedData() / "ofac")) {
-      GTEST_SKIP() << "shared data not found at " << testing::SharedData() << " (set SCREENING_SHARED_DATA)";
-    }
-  }
-
-  // Parses `address` under `label`; a known non-address must fail, anything
-  // else must parse. Returns whether it parsed.
-  static bool Check(const std::string& address, const std::string& label, const std::string& where) {
-    absl::StatusOr<ParsedAddress> parsed = Parse(address, label);
-    if (kMislabeled.count({address, label}) > 0) {
-      EXPECT_FALSE(parsed.ok()) << where << ": " << address << " is listed as mislabeled but parsed under " << label;
-      EXPECT_NE(parsed.status().message().find("not " + label), absl::string_view::npos) << parsed.status();
-      EXPECT_TRUE(Parse(address).ok()) << where << ": " << address;
-      return false;
-    }
-    if (kNotAddresses.count(address) > 0) {
-      EXPECT_FALSE(parsed.ok()) << where << ": " << address << " is listed as not an address but parsed";
-      return false;
-    }
-    EXPECT_TRUE(parsed.ok()) << where << ": " << address << " under " << label << ": " << parsed.status();
-    if (!parsed.ok()) return false;
-    absl::StatusOr<std::string> key = ParseKey(address, label);
-    EXPECT_TRUE(key.ok() && *key == parsed->key) << where << ": ParseKey differs for " << address;
-    EXPECT_FALSE(parsed->key.empty());
-    EXPECT_EQ(parsed->candidate_chains.size() >= 1, true);
-    EXPECT_TRUE(IsKnownChainOrAsset(parsed->chain)) << parsed->chain;
-    // The key's own chain name is one this layer knows.
-    EXPECT_TRUE(IsKnownChainOrAsset(ChainOfKey(parsed->key))) << address;
-    // The normal form means the same address.
-    absl::StatusOr<ParsedAddress> again = Parse(parsed->normalized, label);
-    EXPECT_TRUE(again.ok() && again->key == parsed->key) << where << ": " << address << " -> " << parsed->normalized;
-    return true;
-  }
+  void SetUp() override { REQUIRE_UPSTREAM_DATA(testing::SharedData() / "ofac"); }
 };
 
 TEST_F(ListsTest, OfacSdnCsvAddressesParseUnderTheirAsset) {
@@ -168,6 +206,7 @@ TEST_F(ListsTest, OfacPerAssetExtractsParseUnderTheirAsset) {
 }
 
 TEST_F(ListsTest, FbiAndDprkListsParseUnderTheirChain) {
+  REQUIRE_UPSTREAM_DATA(testing::SharedData() / "dprk");
   int entries = 0;
   for (const auto& file : fs::directory_iterator(testing::SharedData() / "dprk")) {
     if (file.path().extension() != ".csv") continue;

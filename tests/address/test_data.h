@@ -18,8 +18,6 @@ namespace screening::testing {
 
 inline std::filesystem::path SharedData() { return std::filesystem::path(SCREENING_SHARED_DATA); }
 
-inline bool SharedDataPresent() { return std::filesystem::is_directory(SharedData() / "vectors"); }
-
 inline std::optional<std::string> ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;

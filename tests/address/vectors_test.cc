@@ -1,5 +1,7 @@
-// The official test vectors, read from ${SCREENING_SHARED_DATA}/vectors at test
-// time: BIP-173/BIP-350, Bitcoin Core base58, EIP-55, cashaddr, Monero base58.
+// The official test vectors (BIP-173/BIP-350, Bitcoin Core base58, EIP-55,
+// cashaddr, Monero base58), read from the project's own copies in
+// tests/testdata/vectors (built by scripts/build-test-vectors.py, which the
+// testdata_vectors_match_upstream test checks against the upstream files).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -11,6 +13,7 @@
 #include "address/cashaddr.h"
 #include "address/keccak.h"
 #include "address/monero.h"
+#include "support/vector_file.h"
 #include "test_data.h"
 
 namespace screening::address {
@@ -19,35 +22,46 @@ namespace {
 using internal::Base58Alphabet;
 using testing::BytesToHex;
 using testing::HexToBytes;
-using testing::Json;
+using testing::Vector;
+using testing::VectorFile;
 
 const uint8_t* U8(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 
-class VectorsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!testing::SharedDataPresent()) {
-      GTEST_SKIP() << "shared data not found at " << testing::SharedData() << " (set SCREENING_SHARED_DATA)";
-    }
+// Every vector file names where it comes from; a file that does not is not used.
+VectorFile Load(const std::string& name) {
+  VectorFile file = testing::ReadVectorFile("vectors/" + name);
+  EXPECT_EQ(file.error, "") << name;
+  EXPECT_NE(file.Provenance("source:"), "") << name;
+  EXPECT_NE(file.Provenance("file:"), "") << name;
+  EXPECT_NE(file.Provenance("licence:"), "") << name;
+  return file;
+}
+
+TEST(VectorFilesTest, EachNamesItsRepositoryFileAndLicence) {
+  for (const char* name : {"bech32.csv", "base58.csv", "eip55.csv", "cashaddr.csv", "monero_base58.csv"}) {
+    const VectorFile file = Load(name);
+    EXPECT_FALSE(file.vectors.empty()) << name;
+    EXPECT_NE(file.Provenance("source:").find("https://github.com/"), std::string::npos) << name;
   }
-  static Json Load(const std::string& name) {
-    std::optional<Json> json = testing::ReadJson(testing::SharedData() / "vectors" / name);
-    EXPECT_TRUE(json.has_value()) << "cannot read or parse vectors/" << name;
-    return json.value_or(Json());
+}
+
+TEST(VectorFilesTest, EscapesAreBytesAndMalformedOnesAreRefused) {
+  EXPECT_EQ(testing::UnescapeVectorField("\\x201a\\x80\\xff"), std::string(" 1a\x80\xff"));
+  EXPECT_EQ(testing::UnescapeVectorField("plain"), "plain");
+  for (const char* bad : {"\\", "\\x", "\\x1", "\\xg0", "\\X20", "a\\x2"}) {
+    EXPECT_FALSE(testing::UnescapeVectorField(bad).has_value()) << bad;
   }
-};
+}
 
 // ---- BIP-173 / BIP-350 ----
 
-TEST_F(VectorsTest, Bech32ValidStringsDecodeWithTheirEncoding) {
-  const Json vectors = Load("bech32_bech32m_vectors.json")["vectors"];
+TEST(VectorsTest, Bech32ValidStringsDecodeWithTheirEncoding) {
+  const VectorFile file = Load("bech32.csv");
   int count = 0;
-  for (auto [name, encoding] : {std::pair{"VALID_BECH32", internal::Bech32Encoding::kBech32},
-                                std::pair{"VALID_BECH32M", internal::Bech32Encoding::kBech32m}}) {
-    ASSERT_TRUE(vectors[name].is_array()) << name;
-    for (const Json& v : vectors[name].array) {
-      const std::string text = HexToBytes(v["bytes_hex"].string);
-      ASSERT_EQ(text, v["string"].string);
+  for (auto [name, encoding] : {std::pair{"valid-bech32", internal::Bech32Encoding::kBech32},
+                                std::pair{"valid-bech32m", internal::Bech32Encoding::kBech32m}}) {
+    for (const Vector& v : file.Case(name)) {
+      const std::string& text = v["text"];
       internal::Bech32String decoded;
       ASSERT_TRUE(internal::Bech32Decode(text, &decoded).ok()) << text;
       EXPECT_EQ(decoded.encoding, encoding) << text;
@@ -66,17 +80,16 @@ TEST_F(VectorsTest, Bech32ValidStringsDecodeWithTheirEncoding) {
   EXPECT_EQ(count, 14);
 }
 
-TEST_F(VectorsTest, Bech32InvalidStringsDoNotDecodeAsTheirEncoding) {
-  const Json vectors = Load("bech32_bech32m_vectors.json")["vectors"];
+TEST(VectorsTest, Bech32InvalidStringsDoNotDecodeAsTheirEncoding) {
+  const VectorFile file = Load("bech32.csv");
   int count = 0;
-  for (auto [name, encoding] : {std::pair{"INVALID_BECH32", internal::Bech32Encoding::kBech32},
-                                std::pair{"INVALID_BECH32M", internal::Bech32Encoding::kBech32m}}) {
-    ASSERT_TRUE(vectors[name].is_array()) << name;
-    for (const Json& v : vectors[name].array) {
-      const std::string text = HexToBytes(v["bytes_hex"].string);
+  for (auto [name, encoding] : {std::pair{"invalid-bech32", internal::Bech32Encoding::kBech32},
+                                std::pair{"invalid-bech32m", internal::Bech32Encoding::kBech32m}}) {
+    for (const Vector& v : file.Case(name)) {
+      const std::string& text = v["text"];
       internal::Bech32String decoded;
       const bool ok = internal::Bech32Decode(text, &decoded).ok();
-      EXPECT_TRUE(!ok || decoded.encoding != encoding) << v["reason"].string << ": " << BytesToHex(text);
+      EXPECT_TRUE(!ok || decoded.encoding != encoding) << v["reason"] << ": " << BytesToHex(text);
       EXPECT_FALSE(Parse(text).ok()) << BytesToHex(text);
       ++count;
     }
@@ -84,12 +97,11 @@ TEST_F(VectorsTest, Bech32InvalidStringsDoNotDecodeAsTheirEncoding) {
   EXPECT_EQ(count, 26);
 }
 
-TEST_F(VectorsTest, SegwitValidAddressesGiveTheirScriptPubKey) {
-  const Json vectors = Load("bech32_bech32m_vectors.json")["vectors"];
-  ASSERT_TRUE(vectors["VALID_ADDRESS"].is_array());
+TEST(VectorsTest, SegwitValidAddressesGiveTheirScriptPubKey) {
+  const VectorFile file = Load("bech32.csv");
   int count = 0;
-  for (const Json& v : vectors["VALID_ADDRESS"].array) {
-    const std::string& address = v["address"].string;
+  for (const Vector& v : file.Case("valid-address")) {
+    const std::string& address = v["text"];
     internal::SegwitProgram segwit;
     std::string hrp = "bc";
     if (!internal::DecodeSegwit(hrp, address, &segwit).ok()) {
@@ -100,7 +112,7 @@ TEST_F(VectorsTest, SegwitValidAddressesGiveTheirScriptPubKey) {
     script.push_back(static_cast<char>(segwit.version == 0 ? 0 : 0x50 + segwit.version));
     script.push_back(static_cast<char>(segwit.program_len));
     script.append(reinterpret_cast<const char*>(segwit.program), segwit.program_len);
-    EXPECT_EQ(BytesToHex(script), v["scriptPubKey_hex"].string) << address;
+    EXPECT_EQ(BytesToHex(script), v["script_pubkey_hex"]) << address;
 
     std::string lower = address;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -127,31 +139,28 @@ TEST_F(VectorsTest, SegwitValidAddressesGiveTheirScriptPubKey) {
   EXPECT_EQ(count, 8);
 }
 
-TEST_F(VectorsTest, SegwitInvalidAddressesAreRejected) {
-  const Json vectors = Load("bech32_bech32m_vectors.json")["vectors"];
-  ASSERT_TRUE(vectors["INVALID_ADDRESS"].is_array());
+TEST(VectorsTest, SegwitInvalidAddressesAreRejected) {
+  const VectorFile file = Load("bech32.csv");
   int count = 0;
-  for (const Json& v : vectors["INVALID_ADDRESS"].array) {
-    const std::string text = HexToBytes(v["bytes_hex"].string);
+  for (const Vector& v : file.Case("invalid-address")) {
+    const std::string& text = v["text"];
     internal::SegwitProgram segwit;
-    EXPECT_FALSE(internal::DecodeSegwit("bc", text, &segwit).ok()) << v["reason"].string << ": " << text;
-    EXPECT_FALSE(internal::DecodeSegwit("tb", text, &segwit).ok()) << v["reason"].string << ": " << text;
-    EXPECT_FALSE(Parse(text).ok()) << v["reason"].string << ": " << text;
+    EXPECT_FALSE(internal::DecodeSegwit("bc", text, &segwit).ok()) << v["reason"] << ": " << text;
+    EXPECT_FALSE(internal::DecodeSegwit("tb", text, &segwit).ok()) << v["reason"] << ": " << text;
+    EXPECT_FALSE(Parse(text).ok()) << v["reason"] << ": " << text;
     EXPECT_FALSE(Parse(text, "BTC").ok()) << text;
     ++count;
   }
   EXPECT_EQ(count, 15);
 }
 
-TEST_F(VectorsTest, SegwitInvalidEncodingsAreRefused) {
-  const Json vectors = Load("bech32_bech32m_vectors.json")["vectors"];
-  ASSERT_TRUE(vectors["INVALID_ADDRESS_ENC"].is_array());
+TEST(VectorsTest, SegwitInvalidEncodingsAreRefused) {
+  const VectorFile file = Load("bech32.csv");
   int count = 0;
-  for (const Json& v : vectors["INVALID_ADDRESS_ENC"].array) {
-    ASSERT_EQ(v["value"].array.size(), 3u);
-    const std::string& hrp = v["value"].array[0].string;
-    const int version = static_cast<int>(v["value"].array[1].number);
-    const size_t length = static_cast<size_t>(v["value"].array[2].number);
+  for (const Vector& v : file.Case("invalid-address-enc")) {
+    const std::string& hrp = v["hrp"];
+    const int version = std::stoi(v["version"]);
+    const size_t length = std::stoul(v["length"]);
     const std::string program(length, '\0');
     EXPECT_EQ(internal::EncodeSegwit(hrp, version, U8(program), length), "")
         << hrp << " v" << version << " len " << length;
@@ -162,14 +171,12 @@ TEST_F(VectorsTest, SegwitInvalidEncodingsAreRefused) {
 
 // ---- Bitcoin Core base58 ----
 
-TEST_F(VectorsTest, Base58EncodeDecodeMatchesBitcoinCore) {
-  const Json vectors = Load("bitcoin_core_base58_encode_decode.json");
-  ASSERT_TRUE(vectors.is_array());
-  ASSERT_GE(vectors.array.size(), 20u);
-  for (const Json& v : vectors.array) {
-    ASSERT_EQ(v.array.size(), 2u);
-    const std::string bytes = HexToBytes(v.array[0].string);
-    const std::string& text = v.array[1].string;
+TEST(VectorsTest, Base58EncodeDecodeMatchesBitcoinCore) {
+  const VectorFile file = Load("base58.csv");
+  ASSERT_GE(file.vectors.size(), 20u);
+  for (const Vector& v : file.vectors) {
+    const std::string bytes = HexToBytes(v["bytes_hex"]);
+    const std::string& text = v["base58"];
     EXPECT_EQ(internal::Base58Encode(U8(bytes), bytes.size(), Base58Alphabet::kBitcoin), text);
     uint8_t out[512];
     size_t len = 0;
@@ -184,43 +191,43 @@ TEST_F(VectorsTest, Base58EncodeDecodeMatchesBitcoinCore) {
 
 // ---- EIP-55 ----
 
-TEST_F(VectorsTest, Eip55VectorsAreValidAndCanonical) {
-  const Json vectors = Load("eip55_vectors.json");
+TEST(VectorsTest, Eip55VectorsAreValidAndCanonical) {
+  const VectorFile file = Load("eip55.csv");
   int count = 0;
-  for (const char* name : {"all_caps_valid", "all_lower_valid", "normal_mixed_case_valid"}) {
-    ASSERT_TRUE(vectors[name].is_array()) << name;
-    for (const Json& v : vectors[name].array) {
-      const std::string& address = v.string;
-      absl::StatusOr<ParsedAddress> parsed = Parse(address);
-      ASSERT_TRUE(parsed.ok()) << address << ": " << parsed.status();
-      // Each vector is EIP-55-correct as written, so it is its own normal form.
-      EXPECT_EQ(parsed->normalized, address);
-      EXPECT_EQ(parsed->key, "E" + HexToBytes(address.substr(2)));
-      EXPECT_EQ(parsed->chain, "EVM");
-      // Lowercase and uppercase hex spell the same account.
-      std::string lower = address;
-      std::string upper = address;
-      for (size_t i = 2; i < address.size(); ++i) {
-        lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(address[i])));
-        upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(address[i])));
-      }
-      for (const std::string& variant : {lower, upper}) {
-        absl::StatusOr<ParsedAddress> other = Parse(variant, "ETH");
-        ASSERT_TRUE(other.ok()) << variant;
-        EXPECT_EQ(other->key, parsed->key);
-        EXPECT_EQ(other->normalized, address);
-      }
-      ++count;
+  for (const Vector& v : file.vectors) {
+    const std::string& address = v["address"];
+    absl::StatusOr<ParsedAddress> parsed = Parse(address);
+    ASSERT_TRUE(parsed.ok()) << address << ": " << parsed.status();
+    // Each vector is EIP-55-correct as written, so it is its own normal form.
+    EXPECT_EQ(parsed->normalized, address);
+    EXPECT_EQ(parsed->key, "E" + HexToBytes(address.substr(2)));
+    EXPECT_EQ(parsed->chain, "EVM");
+    // Lowercase and uppercase hex spell the same account.
+    std::string lower = address;
+    std::string upper = address;
+    for (size_t i = 2; i < address.size(); ++i) {
+      lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(address[i])));
+      upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(address[i])));
     }
+    for (const std::string& variant : {lower, upper}) {
+      absl::StatusOr<ParsedAddress> other = Parse(variant, "ETH");
+      ASSERT_TRUE(other.ok()) << variant;
+      EXPECT_EQ(other->key, parsed->key);
+      EXPECT_EQ(other->normalized, address);
+    }
+    ++count;
   }
   EXPECT_EQ(count, 8);
+  EXPECT_EQ(file.Case("all-caps").size(), 2u);
+  EXPECT_EQ(file.Case("all-lower").size(), 2u);
+  EXPECT_EQ(file.Case("mixed-case").size(), 4u);
 }
 
-TEST_F(VectorsTest, Eip55WrongCaseOfOneLetterIsRejected) {
-  const Json vectors = Load("eip55_vectors.json");
+TEST(VectorsTest, Eip55WrongCaseOfOneLetterIsRejected) {
+  const VectorFile file = Load("eip55.csv");
   int checked = 0;
-  for (const Json& v : vectors["normal_mixed_case_valid"].array) {
-    const std::string& address = v.string;
+  for (const Vector& v : file.Case("mixed-case")) {
+    const std::string& address = v["address"];
     for (size_t i = 2; i < address.size(); ++i) {
       if (!std::isalpha(static_cast<unsigned char>(address[i]))) continue;
       std::string flipped = address;
@@ -246,12 +253,11 @@ TEST_F(VectorsTest, Eip55WrongCaseOfOneLetterIsRejected) {
 
 // ---- cashaddr ----
 
-TEST_F(VectorsTest, CashAddrChecksumVectors) {
-  const Json vectors = Load("cashaddr_vectors.json");
-  ASSERT_TRUE(vectors["checksum_valid"].is_array());
+TEST(VectorsTest, CashAddrChecksumVectors) {
+  const VectorFile file = Load("cashaddr.csv");
   int count = 0;
-  for (const Json& v : vectors["checksum_valid"].array) {
-    const std::string& text = v.string;
+  for (const Vector& v : file.Case("checksum-valid")) {
+    const std::string& text = v["cashaddr"];
     EXPECT_TRUE(internal::CashAddrChecksumValid(text)) << text;
     std::string upper = text;
     for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -267,13 +273,12 @@ TEST_F(VectorsTest, CashAddrChecksumVectors) {
   EXPECT_EQ(count, 5);
 }
 
-TEST_F(VectorsTest, CashAddrAndLegacyFormsGiveOneKey) {
-  const Json vectors = Load("cashaddr_vectors.json");
-  ASSERT_TRUE(vectors["legacy_to_cashaddr"].is_array());
+TEST(VectorsTest, CashAddrAndLegacyFormsGiveOneKey) {
+  const VectorFile file = Load("cashaddr.csv");
   int count = 0;
-  for (const Json& v : vectors["legacy_to_cashaddr"].array) {
-    const std::string& legacy = v["legacy"].string;
-    const std::string& cashaddr = v["cashaddr"].string;
+  for (const Vector& v : file.Case("legacy-pair")) {
+    const std::string& legacy = v["legacy"];
+    const std::string& cashaddr = v["cashaddr"];
     absl::StatusOr<ParsedAddress> from_legacy = Parse(legacy, "BCH");
     absl::StatusOr<ParsedAddress> from_cashaddr = Parse(cashaddr);
     ASSERT_TRUE(from_legacy.ok()) << legacy << ": " << from_legacy.status();
@@ -290,15 +295,13 @@ TEST_F(VectorsTest, CashAddrAndLegacyFormsGiveOneKey) {
   EXPECT_EQ(count, 6);
 }
 
-TEST_F(VectorsTest, CashAddrLargerVectorsRoundTrip) {
-  const Json vectors = Load("cashaddr_vectors.json");
-  ASSERT_TRUE(vectors["larger_test_vectors"].is_array());
+TEST(VectorsTest, CashAddrLargerVectorsRoundTrip) {
+  const VectorFile file = Load("cashaddr.csv");
   int count = 0;
-  for (const Json& v : vectors["larger_test_vectors"].array) {
-    const std::string& text = v["cashaddr"].string;
-    const std::string payload = HexToBytes(v["payload_hex"].string);
-    const int type = static_cast<int>(v["type"].number);
-    ASSERT_EQ(payload.size(), static_cast<size_t>(v["payload_size"].number));
+  for (const Vector& v : file.Case("payload")) {
+    const std::string& text = v["cashaddr"];
+    const std::string payload = HexToBytes(v["payload_hex"]);
+    const int type = std::stoi(v["type"]);
     internal::CashAddr decoded;
     ASSERT_TRUE(internal::CashAddrDecode(text, "", &decoded).ok()) << text;
     EXPECT_EQ(decoded.type, type) << text;
@@ -328,55 +331,56 @@ TEST_F(VectorsTest, CashAddrLargerVectorsRoundTrip) {
 
 // ---- Monero ----
 
-TEST_F(VectorsTest, MoneroBlockEncoding) {
-  const Json vectors = Load("monero_base58_vectors.json");
-  ASSERT_TRUE(vectors["encode_block"].is_array());
-  for (const Json& v : vectors["encode_block"].array) {
-    const std::string bytes = HexToBytes(v["block_hex"].string);
-    EXPECT_EQ(internal::MoneroEncodeBlock(U8(bytes), bytes.size()), v["encoded"].string);
+TEST(VectorsTest, MoneroBlockEncoding) {
+  const VectorFile file = Load("monero_base58.csv");
+  ASSERT_FALSE(file.Case("encode-block").empty());
+  for (const Vector& v : file.Case("encode-block")) {
+    const std::string bytes = HexToBytes(v["hex"]);
+    EXPECT_EQ(internal::MoneroEncodeBlock(U8(bytes), bytes.size()), v["encoded"]);
   }
-  for (const Json& v : vectors["decode_block_valid"].array) {
+  for (const Vector& v : file.Case("decode-block-valid")) {
     uint8_t out[8];
     size_t len = 0;
-    ASSERT_TRUE(internal::MoneroDecodeBlock(v["encoded"].string, out, &len)) << v["encoded"].string;
-    EXPECT_EQ(BytesToHex(std::string(reinterpret_cast<char*>(out), len)), v["block_hex"].string);
+    ASSERT_TRUE(internal::MoneroDecodeBlock(v["encoded"], out, &len)) << v["encoded"];
+    EXPECT_EQ(BytesToHex(std::string(reinterpret_cast<char*>(out), len)), v["hex"]);
   }
-  ASSERT_TRUE(vectors["decode_block_invalid"].is_array());
-  for (const Json& v : vectors["decode_block_invalid"].array) {
+  ASSERT_FALSE(file.Case("decode-block-invalid").empty());
+  for (const Vector& v : file.Case("decode-block-invalid")) {
     uint8_t out[8];
     size_t len = 0;
-    EXPECT_FALSE(internal::MoneroDecodeBlock(v.string, out, &len)) << v.string;
+    EXPECT_FALSE(internal::MoneroDecodeBlock(v["encoded"], out, &len)) << v["encoded"];
   }
 }
 
-TEST_F(VectorsTest, MoneroWholeStrings) {
-  const Json vectors = Load("monero_base58_vectors.json");
-  ASSERT_TRUE(vectors["encode"].is_array());
-  for (const Json& v : vectors["encode"].array) {
-    const std::string bytes = HexToBytes(v["data_hex"].string);
-    EXPECT_EQ(internal::MoneroBase58Encode(U8(bytes), bytes.size()), v["encoded"].string);
+TEST(VectorsTest, MoneroWholeStrings) {
+  const VectorFile file = Load("monero_base58.csv");
+  ASSERT_FALSE(file.Case("encode").empty());
+  for (const Vector& v : file.Case("encode")) {
+    const std::string bytes = HexToBytes(v["hex"]);
+    EXPECT_EQ(internal::MoneroBase58Encode(U8(bytes), bytes.size()), v["encoded"]);
   }
-  ASSERT_TRUE(vectors["decode_valid"].is_array());
-  for (const Json& v : vectors["decode_valid"].array) {
+  ASSERT_FALSE(file.Case("decode-valid").empty());
+  for (const Vector& v : file.Case("decode-valid")) {
     uint8_t out[64];
     size_t len = 0;
-    ASSERT_TRUE(internal::MoneroBase58Decode(v["encoded"].string, out, sizeof(out), &len)) << v["encoded"].string;
-    EXPECT_EQ(BytesToHex(std::string(reinterpret_cast<char*>(out), len)), v["data_hex"].string);
+    ASSERT_TRUE(internal::MoneroBase58Decode(v["encoded"], out, sizeof(out), &len)) << v["encoded"];
+    EXPECT_EQ(BytesToHex(std::string(reinterpret_cast<char*>(out), len)), v["hex"]);
   }
-  ASSERT_TRUE(vectors["decode_invalid"].is_array());
-  for (const Json& v : vectors["decode_invalid"].array) {
+  ASSERT_FALSE(file.Case("decode-invalid").empty());
+  for (const Vector& v : file.Case("decode-invalid")) {
     uint8_t out[64];
     size_t len = 0;
-    EXPECT_FALSE(internal::MoneroBase58Decode(v.string, out, sizeof(out), &len)) << v.string;
+    EXPECT_FALSE(internal::MoneroBase58Decode(v["encoded"], out, sizeof(out), &len)) << v["encoded"];
   }
 }
 
-TEST_F(VectorsTest, MoneroMainnetAddressCarriesItsKeys) {
-  const Json address = Load("monero_base58_vectors.json")["mainnet_address"];
-  ASSERT_TRUE(address.is_object());
-  absl::StatusOr<ParsedAddress> parsed = Parse(address["address"].string, "XMR");
+TEST(VectorsTest, MoneroMainnetAddressCarriesItsKeys) {
+  const std::vector<Vector> addresses = Load("monero_base58.csv").Case("mainnet-address");
+  ASSERT_EQ(addresses.size(), 1u);
+  const Vector& address = addresses[0];
+  absl::StatusOr<ParsedAddress> parsed = Parse(address["encoded"], "XMR");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(parsed->key, "M\x12" + HexToBytes(address["public_spend_and_view_keys_hex"].string));
+  EXPECT_EQ(parsed->key, "M\x12" + HexToBytes(address["hex"]));
   EXPECT_EQ(parsed->format, "monero-standard");
   EXPECT_EQ(parsed->chain, "XMR");
   EXPECT_EQ(ChainOfKey(parsed->key), "XMR");

@@ -1,5 +1,6 @@
 // `screening-cli check ADDRESS`: output, JSON, exit codes, errors, metadata.
-#include <thread>
+#include <chrono>
+#include <future>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -194,13 +195,19 @@ TEST(CheckTest, NoSnapshotLoadedIsUnavailableNotClear) {
 }
 
 TEST(CheckTest, SlowServerHitsTheDeadline) {
+  // The slow server is the behaviour under test: it answers only after the
+  // CLI has given up (or after 30 s, so that a CLI that never gives up fails
+  // the test instead of hanging it).
+  std::promise<void> cli_exited;
+  std::shared_future<void> released = cli_exited.get_future().share();
   FakeServer server;
-  server.screen = [](const screening::v1::ScreenRequest& r,
-                     screening::v1::ScreenResponse* out) {
-    std::this_thread::sleep_for(std::chrono::seconds(3));
+  server.screen = [released](const screening::v1::ScreenRequest& r,
+                             screening::v1::ScreenResponse* out) {
+    released.wait_for(std::chrono::seconds(30));
     return DefaultScreen(r, out);
   };
   CliRun run = RunCli(At(server, {"check", "0x1", "--timeout", "0.3"}));
+  cli_exited.set_value();
   EXPECT_EQ(run.exit_code, 4);
   EXPECT_THAT(run.err, HasSubstr("DEADLINE_EXCEEDED"));
 }

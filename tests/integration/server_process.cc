@@ -210,9 +210,23 @@ std::string ServerProcess::Output() {
   return output_;
 }
 
+bool ServerProcess::WaitForOutput(const std::string& text, int timeout_seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (output_.find(text) == std::string::npos) {
+    if (out_fd_ < 0 || std::chrono::steady_clock::now() > deadline) return false;
+    Drain(100);
+  }
+  return true;
+}
+
 int ServerProcess::StopWith(int signal, int timeout_seconds) {
   if (pid_ <= 0) return -1;
   kill(pid_, signal);
+  return WaitForExit(timeout_seconds);
+}
+
+int ServerProcess::WaitForExit(int timeout_seconds) {
+  if (pid_ <= 0) return -1;
   int code = -1;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -49,8 +49,13 @@ class ServerProcess {
   // Sends `signal` and waits for the exit; returns the exit code (128 + signal
   // when killed), or -1 after `timeout_seconds`.
   int StopWith(int signal, int timeout_seconds = 30);
+  // Waits for the exit without signalling (after a signal sent with kill(pid())).
+  int WaitForExit(int timeout_seconds = 30);
   // Everything the server wrote so far (stdout and stderr together).
   std::string Output();
+  // Whether the server writes `text` within `timeout_seconds`: a readiness
+  // signal the test can wait for instead of sleeping.
+  bool WaitForOutput(const std::string& text, int timeout_seconds = 30);
 
  private:
   void Drain(int timeout_ms);

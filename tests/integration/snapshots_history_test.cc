@@ -15,6 +15,7 @@
 #include "grpc_client.h"
 #include "gtest/gtest.h"
 #include "server_process.h"
+#include "support/upstream_data.h"
 
 namespace screening::testing {
 namespace {
@@ -50,12 +51,11 @@ std::string SourcesFor(const std::map<std::string, std::string>& files) {
 class SnapshotsHistoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The dated OFAC extracts are whole upstream files (../shared/data/ofac/lists).
+    REQUIRE_UPSTREAM_DATA(UpstreamData() / "ofac/lists/2025-03-10_sambacha");
+    REQUIRE_UPSTREAM_DATA(UpstreamData() / "ofac/lists/2025-06-20_chainsentry");
     before_dir_ = SharedData("ofac/lists/2025-03-10_sambacha");
     after_dir_ = SharedData("ofac/lists/2025-06-20_chainsentry");
-    if (before_dir_.empty() || after_dir_.empty()) {
-      GTEST_SKIP() << "the dated OFAC extracts are not in " << SCREENING_SHARED_DATA
-                   << "/ofac/lists; set SCREENING_SHARED_DATA to the shared data folder";
-    }
     std::filesystem::create_directories(dir_.File("before"));
     std::filesystem::create_directories(dir_.File("after"));
     before_ = ConvertDatedFolder(before_dir_, "2025-03-10", dir_.File("before"));

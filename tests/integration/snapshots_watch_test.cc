@@ -3,6 +3,8 @@
 // every change it missed replayed first, and an unknown snapshot id is
 // NOT_FOUND.
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -66,6 +68,55 @@ class SnapshotsWatchTest : public ::testing::Test {
     return response.snapshot_id();
   }
 
+  using Watcher = grpc::ClientReader<v1::WatchSnapshotsResponse>;
+
+  // Returns once every watcher is live. A watcher with no since id starts at
+  // whatever serves when the server registers it, and the server shows that
+  // only by sending it the next snapshot: so this swaps in a list with one
+  // probe address, {1, 2, 3, probe}, again with a new probe whenever the
+  // watchers have read nothing for a moment, until each has read a message;
+  // then reads each up to the last probe snapshot. Returns that probe.
+  int WaitUntilLive(const std::vector<Watcher*>& watchers, std::string* live_snapshot_id) {
+    std::mutex mu;
+    std::condition_variable read_one;
+    size_t done = 0;
+    std::vector<std::string> last_read(watchers.size());
+    std::vector<std::thread> readers;
+    for (size_t i = 0; i < watchers.size(); ++i) {
+      readers.emplace_back([&, i] {
+        v1::WatchSnapshotsResponse message;
+        const bool ok = watchers[i]->Read(&message);
+        std::lock_guard<std::mutex> lock(mu);
+        last_read[i] = ok ? message.snapshot_id() : "(stream ended)";
+        ++done;
+        read_one.notify_all();
+      });
+    }
+    int probe = 100;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::unique_lock<std::mutex> lock(mu);
+    while (done < watchers.size() && std::chrono::steady_clock::now() < deadline) {
+      lock.unlock();
+      *live_snapshot_id = Swap({1, 2, 3, ++probe});
+      lock.lock();
+      read_one.wait_for(lock, std::chrono::milliseconds(200), [&] { return done == watchers.size(); });
+    }
+    lock.unlock();
+    // A watcher that never goes live still ends: its context's deadline ends the Read.
+    for (std::thread& reader : readers) reader.join();
+    for (size_t i = 0; i < watchers.size(); ++i) {
+      v1::WatchSnapshotsResponse message;
+      while (last_read[i] != *live_snapshot_id) {
+        if (!watchers[i]->Read(&message)) {
+          ADD_FAILURE() << "watcher " << i << " ended before the snapshot that made it live";
+          break;
+        }
+        last_read[i] = message.snapshot_id();
+      }
+    }
+    return probe;
+  }
+
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -78,9 +129,8 @@ TEST_F(SnapshotsWatchTest, LiveWatchersReceiveEachNewSnapshotWithItsDiff) {
   auto context_a = Context(60), context_b = Context(60);
   auto watcher_a = stub_->WatchSnapshots(context_a.get(), v1::WatchSnapshotsRequest());
   auto watcher_b = stub_->WatchSnapshots(context_b.get(), v1::WatchSnapshotsRequest());
-  // Give the server time to register both watchers before the first swap
-  // (a watcher with no since id starts at whatever is serving when it arrives).
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::string live;
+  const int probe = WaitUntilLive({watcher_a.get(), watcher_b.get()}, &live);
 
   const std::string second = Swap({2, 3, 4});
   const std::string third = Swap({2, 3, 4, 5});
@@ -91,10 +141,10 @@ TEST_F(SnapshotsWatchTest, LiveWatchersReceiveEachNewSnapshotWithItsDiff) {
     v1::WatchSnapshotsResponse message;
     ASSERT_TRUE(watcher->Read(&message));
     EXPECT_EQ(message.snapshot_id(), second);
-    EXPECT_EQ(message.previous_snapshot_id(), first_id_);
+    EXPECT_EQ(message.previous_snapshot_id(), live);
     EXPECT_FALSE(message.created_at().empty());
     EXPECT_EQ(Addresses(message.added()), AddressesOf({4}));
-    EXPECT_EQ(Addresses(message.removed()), AddressesOf({1}));
+    EXPECT_EQ(Addresses(message.removed()), AddressesOf({1, probe}));
     ASSERT_EQ(message.added_size(), 1);
     EXPECT_EQ(message.added(0).list_id(), "OFAC-SDN");
     EXPECT_EQ(message.added(0).list_kind(), v1::LIST_KIND_SANCTIONS);

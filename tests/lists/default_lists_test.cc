@@ -72,7 +72,7 @@ TEST(DefaultListsTest, OfacFileHas969RowsAndNoUnknownCaseEntry) {
 
 TEST(DefaultListsTest, OfacFileMatchesTheUpstreamEntriesOneForOne) {
   const std::string upstream = SharedData("ofac/sdn-digital-currency-addresses-2026-08-20.csv");
-  SKIP_WITHOUT_SHARED(upstream);
+  REQUIRE_UPSTREAM_DATA(upstream);
   const std::string text = ReadAll(upstream);
   CsvReader reader(text, "upstream");
   CsvRecord record;

@@ -24,7 +24,7 @@ const model::Listing* Find(const ImportedSource& source, const std::string& addr
 TEST(OfacSdnCsvTest, JoinsTheContinuationBeforeTokenising) {
   const std::string sdn = SharedData("ofac/formats/watchman/internal_ofactest_testdata_sdn.csv");
   const std::string comments = SharedData("ofac/formats/watchman/internal_ofactest_testdata_sdn_comments.csv");
-  SKIP_WITHOUT_SHARED(sdn);
+  REQUIRE_UPSTREAM_DATA(sdn);
   absl::StatusOr<ImportedSource> result = ImportSource(Spec("ofac-sdn-csv"), ReadAll(sdn), ReadAll(comments));
   ASSERT_TRUE(result.ok()) << result.status();
   // LIFSHITS 6, SUEX OTC 25 (sdn.csv + continuation), KHOROSHEV 1.
@@ -56,7 +56,7 @@ TEST(OfacSdnCsvTest, ContinuationFromAnotherPublicationIsRefused) {
   // The 2021 sdn.csv cuts SECONDEYE SOLUTION (30518) inside "1Gq..."; the later comments file lacks it.
   const std::string sdn = SharedData("ofac/formats/watchman/test_testdata_bench_sdn.csv");
   const std::string comments = SharedData("ofac/formats/watchman/test_testdata_sdn_comments.csv");
-  SKIP_WITHOUT_SHARED(sdn);
+  REQUIRE_UPSTREAM_DATA(sdn);
   absl::StatusOr<ImportedSource> result = ImportSource(Spec("ofac-sdn-csv"), ReadAll(sdn), ReadAll(comments));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
@@ -66,7 +66,7 @@ TEST(OfacSdnCsvTest, ContinuationFromAnotherPublicationIsRefused) {
 
 TEST(OfacSdnCsvTest, LoadSourceDatesTheFileByItsModificationTime) {
   const std::string sdn = SharedData("ofac/formats/watchman/internal_ofactest_testdata_sdn.csv");
-  SKIP_WITHOUT_SHARED(sdn);
+  REQUIRE_UPSTREAM_DATA(sdn);
   SourceSpec spec = Spec("ofac-sdn-csv");
   spec.location = sdn;
   spec.comments_location = SharedData("ofac/formats/watchman/internal_ofactest_testdata_sdn_comments.csv");

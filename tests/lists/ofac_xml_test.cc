@@ -64,7 +64,7 @@ TEST(OfacSdnXmlTest, MatchesLocalNamesWhateverTheNamespace) {
 
 TEST(OfacSdnXmlTest, RealFileWithoutCryptoIsRefusedAsEmpty) {
   const std::string path = SharedData("ofac/formats/legacy_xml/sdn_xml_2020-10-29_trimmed_real.xml");
-  SKIP_WITHOUT_SHARED(path);
+  REQUIRE_UPSTREAM_DATA(path);
   absl::StatusOr<ImportedSource> result = ImportSource(Spec("ofac-sdn-xml"), ReadAll(path));
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("no entries"));

@@ -1,4 +1,5 @@
-// Helpers for the lists tests: the shared upstream data, the project's fixtures.
+// Helpers for the lists tests: the shared upstream data (REQUIRE_UPSTREAM_DATA
+// before reading it), the project's fixtures.
 #ifndef SCREENING_TESTS_LISTS_TEST_UTIL_H_
 #define SCREENING_TESTS_LISTS_TEST_UTIL_H_
 
@@ -9,6 +10,7 @@
 
 #include "lists/importer.h"
 #include "lists/sources.h"
+#include "support/upstream_data.h"
 
 namespace screening::lists::testing {
 
@@ -35,10 +37,5 @@ inline SourceSpec Spec(const std::string& format, const std::string& list_id = "
 }
 
 }  // namespace screening::lists::testing
-
-// Skips the test, saying why, when the shared upstream data is absent.
-#define SKIP_WITHOUT_SHARED(path)                                                             \
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << "shared data not found: " << (path) \
-                                                    << " (set SCREENING_SHARED_DATA)"
 
 #endif  // SCREENING_TESTS_LISTS_TEST_UTIL_H_

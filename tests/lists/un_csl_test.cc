@@ -17,7 +17,7 @@ using testing::Spec;
 
 TEST(UnConsolidatedXmlTest, ReadsEveryDprkIndividualAndEntity) {
   const std::string path = SharedData("un/UN_consolidated.xml");
-  SKIP_WITHOUT_SHARED(path);
+  REQUIRE_UPSTREAM_DATA(path);
   absl::StatusOr<ImportedSource> result = ImportSource(Spec("un-consolidated-xml", "UN-SC"), ReadAll(path));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_TRUE(result->listings.empty());  // the UN list has no wallet field
@@ -46,7 +46,7 @@ TEST(UnConsolidatedXmlTest, ReadsEveryDprkIndividualAndEntity) {
 
 TEST(UnConsolidatedXmlTest, BadInputs) {
   const std::string path = SharedData("un/UN_consolidated_DPRK_only_excerpt.xml");
-  SKIP_WITHOUT_SHARED(path);
+  REQUIRE_UPSTREAM_DATA(path);
   const std::string xml = ReadAll(path);
   const auto code = [](const std::string& text) {
     return ImportSource(Spec("un-consolidated-xml", "UN-SC"), text).status().code();
@@ -77,7 +77,7 @@ std::string Gunzip(const std::string& path) {
 
 TEST(CslCsvTest, ReadsAddressesBeforeTheirType) {
   const std::string path = SharedData("ofac/formats/watchman/pkg_sources_csl_us_testdata_consolidated.csv.gz");
-  SKIP_WITHOUT_SHARED(path);
+  REQUIRE_UPSTREAM_DATA(path);
   const std::string csv = Gunzip(path);
   absl::StatusOr<ImportedSource> result = ImportSource(Spec("csl-csv"), csv);
   ASSERT_TRUE(result.ok()) << result.status();
