@@ -2,6 +2,9 @@
 
 #include <openssl/evp.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -39,15 +42,17 @@ constexpr char kSnapshotColumns[] =
     "seq, id, created_at, published, entry_count, unparsed_entry_count, key_count, filter, "
     "filter_bits_per_key, COALESCE(stored_digest, '')";
 
-// Every entry of listings_by_key in index order (no sort: the index gives
-// this order, so a damaged index shows as entries out of order), with the
-// columns FindListings returns. SQLite reads key, added_seq and the rowid
-// from the index entry and fetches the rest from the table by that rowid,
-// exactly as a FindListings lookup does.
-constexpr char kReadBackSql[] =
-    "SELECT key, added_seq, listing_id, removed_seq, list_id, list_kind, source_id, entity_name, entity_id, "
-    "programs, asset, address, source, published, listed_chain "
-    "FROM listings INDEXED BY listings_by_key ORDER BY key, added_seq, listing_id";
+// Every entry of listings_by_key in index order, from the index alone (no
+// sort: the index gives this order, so a damaged index shows as entries out
+// of order).
+constexpr char kIndexPassSql[] =
+    "SELECT key, added_seq, listing_id FROM listings INDEXED BY listings_by_key "
+    "ORDER BY key, added_seq, listing_id";
+// Every row of the listings table in rowid order, from the table alone, with
+// the columns FindListings returns.
+constexpr char kTablePassSql[] =
+    "SELECT listing_id, key, added_seq, removed_seq, list_id, list_kind, source_id, entity_name, entity_id, "
+    "programs, asset, address, source, published, listed_chain FROM listings NOT INDEXED";
 
 // The store's own tables, for the page checks and REINDEX.
 constexpr const char* kStoreTables[] = {"snapshots", "snapshot_sources", "snapshot_source_warnings",
@@ -104,6 +109,17 @@ std::string EntityIdentity(const model::EntityListing& e) {
   for (const std::string& alias : e.aliases) hasher.Add(alias);
   hasher.Add(e.programs).Add(e.listed_on);
   return hasher.Digest();
+}
+
+// SHA-256, fetched from OpenSSL's provider once: EVP_sha256() makes every
+// EVP_DigestInit_ex look it up again (locks and string compares), which
+// cost more than the hashing itself in a pass over millions of rows.
+const EVP_MD* Sha256() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return md;
 }
 
 // A listing row in its stored form: the columns FindListings returns.
@@ -168,7 +184,7 @@ class DigestAccumulator {
   }
   void Hash(std::string_view bytes, unsigned char* digest) {
     unsigned int length = 0;
-    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+    EVP_DigestInit_ex(ctx_, Sha256(), nullptr);
     EVP_DigestUpdate(ctx_, bytes.data(), bytes.size());
     EVP_DigestFinal_ex(ctx_, digest, &length);
   }
@@ -208,6 +224,39 @@ class DigestAccumulator {
   Sum stored_sum_{};
   Sum identity_sum_{};
   uint64_t count_ = 0;
+};
+
+// The multiset of (listing_id, key, added_seq) triples, as the sum of their
+// 128-bit XXH3 hashes mod 2^128 with their count: equal for the index and
+// the table when every index entry names a row with its key and every row
+// has its entry. Damage that changes a triple changes the sum but for a
+// chance of 2^-128 (XXH3, not SHA-256: this runs twice per row, and it must
+// catch damage, not an adversary, who could rewrite both sides anyway).
+class EntrySum {
+ public:
+  void Add(int64_t listing_id, std::string_view key, int64_t added_seq) {
+    buffer_.resize(16);
+    for (int i = 0; i < 8; ++i) {
+      buffer_[i] = static_cast<char>(static_cast<uint64_t>(listing_id) >> (8 * i));
+      buffer_[8 + i] = static_cast<char>(static_cast<uint64_t>(added_seq) >> (8 * i));
+    }
+    buffer_.append(key.data(), key.size());
+    const XXH128_hash_t hash = XXH3_128bits(buffer_.data(), buffer_.size());
+    const uint64_t low = low_ + hash.low64;
+    high_ += hash.high64 + (low < low_ ? 1 : 0);
+    low_ = low;
+    ++count_;
+  }
+  bool operator==(const EntrySum& other) const {
+    return count_ == other.count_ && low_ == other.low_ && high_ == other.high_;
+  }
+  int64_t count() const { return count_; }
+
+ private:
+  std::string buffer_;
+  uint64_t low_ = 0;
+  uint64_t high_ = 0;
+  int64_t count_ = 0;
 };
 
 // The stored form of `keyed` as WriteSnapshot stores it; `programs` is the
@@ -325,60 +374,73 @@ class ReadTransaction {
   absl::Status status_;
 };
 
-// ReadBackListings on connection `db`; also the identity digest of the rows
-// read when `identity_digest` is not null.
-absl::StatusOr<ReadBack> ReadBackRows(Connection& db, int64_t seq,
-                                      const std::function<void(std::string_view key)>& on_key,
-                                      std::string* identity_digest) {
-  absl::StatusOr<Statement> stmt = db.Prepare(kReadBackSql);
+// The index pass of ReadBackListings on `db`: every entry in index order,
+// checked; `entries` sums those of rows added by snapshot `seq` or before
+// (later rows may be written between two passes on different connections).
+absl::Status IndexPass(Connection& db, int64_t seq, EntrySum& entries) {
+  absl::StatusOr<Statement> stmt = db.Prepare(kIndexPassSql);
   if (!stmt.ok()) return stmt.status();
-  DigestAccumulator digest(identity_digest != nullptr);
-  ReadBack read;
   std::string previous_key;
   int64_t previous_added = 0;
   int64_t previous_id = 0;
-  int64_t entries_seen = 0;
-  std::string last_live_key;
-  while (true) {
+  for (int64_t entry = 1;; ++entry) {
     absl::StatusOr<bool> row = stmt->Step();
     if (!row.ok()) return row.status();
-    if (!*row) break;
-    ++entries_seen;
-    if (!stmt->ColumnIsBlob(0) || !stmt->ColumnIsInteger(1) || !stmt->ColumnIsInteger(2) ||
-        !(stmt->ColumnIsNull(3) || stmt->ColumnIsInteger(3))) {
-      return absl::DataLossError(absl::StrCat("store: entry ", entries_seen,
-                                              " of the listings_by_key index (after listing ", previous_id,
-                                              ") holds a value of the wrong type: the index or the table is damaged"));
+    if (!*row) return absl::OkStatus();
+    if (!stmt->ColumnIsBlob(0) || !stmt->ColumnIsInteger(1) || !stmt->ColumnIsInteger(2)) {
+      return absl::DataLossError(absl::StrCat("store: entry ", entry, " of the listings_by_key index (after listing ",
+                                              previous_id, ") holds a value of the wrong type: the index is damaged"));
     }
     const std::string_view key = stmt->ColumnBlobView(0);
     const int64_t added = stmt->ColumnInt(1);
     const int64_t id = stmt->ColumnInt(2);
     if (key.empty() || key.size() > kMaxKeyBytes) {
-      return absl::DataLossError(absl::StrCat("store: entry ", entries_seen, " of the listings_by_key index has a ",
+      return absl::DataLossError(absl::StrCat("store: entry ", entry, " of the listings_by_key index has a ",
                                               key.size(), "-byte key: the index is damaged"));
     }
-    if (entries_seen > 1) {
+    if (entry > 1) {
       const int order = key.compare(previous_key);
       if (order < 0 || (order == 0 && (added < previous_added || (added == previous_added && id <= previous_id)))) {
-        return absl::DataLossError(
-            absl::StrCat("store: the listings_by_key index yields entry ", entries_seen, " (listing ", id,
-                         ") out of order after listing ", previous_id,
-                         ": the index is damaged, and lookups through it can miss listed keys"));
+        return absl::DataLossError(absl::StrCat("store: the listings_by_key index yields entry ", entry, " (listing ",
+                                                id, ") out of order after listing ", previous_id,
+                                                ": the index is damaged, and lookups through it can miss listed keys"));
       }
     }
     previous_key.assign(key);
     previous_added = added;
     previous_id = id;
+    if (added <= seq) entries.Add(id, key, added);
+  }
+}
 
-    const bool live = added <= seq && (stmt->ColumnIsNull(3) || stmt->ColumnInt(3) > seq);
-    if (!live) continue;
-    ++read.entry_count;
-    if (key[0] == 'U') ++read.unparsed_entry_count;
-    if (read.key_count == 0 || key != last_live_key) {
-      ++read.key_count;
-      last_live_key.assign(key);
-      if (on_key) on_key(key);
+// The table pass of ReadBackListings on `db`: every row in rowid order;
+// `rows` sums those added by snapshot `seq` or before, `digest` and `read`
+// take the snapshot's own.
+absl::Status TablePass(Connection& db, int64_t seq, const std::function<void(std::string_view key)>& on_key,
+                       EntrySum& rows, DigestAccumulator& digest, ReadBack& read) {
+  absl::StatusOr<Statement> stmt = db.Prepare(kTablePassSql);
+  if (!stmt.ok()) return stmt.status();
+  int64_t previous_id = 0;
+  while (true) {
+    absl::StatusOr<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    const int64_t id = stmt->ColumnInt(0);
+    if (!stmt->ColumnIsBlob(1) || !stmt->ColumnIsInteger(2) || !(stmt->ColumnIsNull(3) || stmt->ColumnIsInteger(3)) ||
+        id <= previous_id) {
+      return absl::DataLossError(absl::StrCat("store: listing ", id, " (after listing ", previous_id,
+                                              ") is out of order or holds a value of the wrong type: the listings "
+                                              "table is damaged"));
     }
+    previous_id = id;
+    const std::string_view key = stmt->ColumnBlobView(1);
+    const int64_t added = stmt->ColumnInt(2);
+    if (added > seq) continue;
+    rows.Add(id, key, added);
+    if (!stmt->ColumnIsNull(3) && stmt->ColumnInt(3) <= seq) continue;  // delisted by then
+    ++read.entry_count;
+    if (!key.empty() && key[0] == 'U') ++read.unparsed_entry_count;
+    if (on_key) on_key(key);
     StoredForm form;
     form.listing_id = id;
     form.key = key;
@@ -395,9 +457,33 @@ absl::StatusOr<ReadBack> ReadBackRows(Connection& db, int64_t seq,
     form.listed_chain = stmt->ColumnTextView(14);
     digest.Add(form);
   }
+}
+
+// The outcome of both passes.
+absl::StatusOr<ReadBack> CompareReadBack(const EntrySum& index_entries, const EntrySum& table_rows,
+                                         DigestAccumulator& digest, ReadBack read, std::string* identity_digest) {
+  if (!(index_entries == table_rows)) {
+    return absl::DataLossError(absl::StrCat(
+        "store: the listings_by_key index (", index_entries.count(), " entries) and the listings table (",
+        table_rows.count(), " rows) disagree on which key each listing has: lookups through the index can miss "
+                            "listed keys or return another listing"));
+  }
   read.stored_digest = digest.StoredDigest();
   if (identity_digest != nullptr) *identity_digest = digest.IdentityDigest();
   return read;
+}
+
+// ReadBackListings on the one connection `db` (the writer, inside its
+// transaction); also the identity digest of the rows when `identity_digest`
+// is not null.
+absl::StatusOr<ReadBack> ReadBackRows(Connection& db, int64_t seq, std::string* identity_digest) {
+  EntrySum index_entries;
+  STORE_RETURN_IF_ERROR(IndexPass(db, seq, index_entries));
+  EntrySum table_rows;
+  DigestAccumulator digest(identity_digest != nullptr);
+  ReadBack read;
+  STORE_RETURN_IF_ERROR(TablePass(db, seq, nullptr, table_rows, digest, read));
+  return CompareReadBack(index_entries, table_rows, digest, std::move(read), identity_digest);
 }
 
 class SqliteSnapshotStore final : public SnapshotStore {
@@ -445,7 +531,17 @@ class SqliteSnapshotStore final : public SnapshotStore {
     absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
     if (!lease.ok()) return lease.status();
     STORE_RETURN_IF_ERROR(CheckSeq(**lease, seq));
-    return ReadBackRows(**lease, seq, on_key, nullptr);
+    // One after the other in one read transaction: side by side on two
+    // connections measured slower (they compete with the page checks).
+    ReadTransaction txn(**lease);
+    STORE_RETURN_IF_ERROR(txn.status());
+    EntrySum index_entries;
+    STORE_RETURN_IF_ERROR(IndexPass(**lease, seq, index_entries));
+    EntrySum table_rows;
+    DigestAccumulator digest(/*with_identity=*/false);
+    ReadBack read;
+    STORE_RETURN_IF_ERROR(TablePass(**lease, seq, on_key, table_rows, digest, read));
+    return CompareReadBack(index_entries, table_rows, digest, std::move(read), nullptr);
   }
 
   absl::Status CheckPages() override {
@@ -876,7 +972,7 @@ absl::Status SqliteSnapshotStore::AdoptUndigested(Connection& db, const NewSnaps
     }
   }
   std::string stored_identity;
-  absl::StatusOr<ReadBack> read = ReadBackRows(db, current.seq, nullptr, &stored_identity);
+  absl::StatusOr<ReadBack> read = ReadBackRows(db, current.seq, &stored_identity);
   if (!read.ok()) return read.status();
   if (stored_identity != expected.IdentityDigest()) {
     return absl::DataLossError(absl::StrCat(

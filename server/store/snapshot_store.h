@@ -110,12 +110,11 @@ struct HistoryEvent {
   std::string delisted_at;
 };
 
-// A snapshot's listings as read back through the listings_by_key index.
+// A snapshot's listings as read back (SnapshotStore::ReadBackListings).
 struct ReadBack {
   std::string stored_digest;        // the stored-form digest of the rows read
   int64_t entry_count = 0;          // rows of the snapshot
   int64_t unparsed_entry_count = 0; // of which under an unparsed key ('U')
-  int64_t key_count = 0;            // distinct keys
 };
 
 // Longest key WriteSnapshot stores and FindListings accepts (InvalidArgument
@@ -158,16 +157,23 @@ class SnapshotStore {
   // removes and re-adds every listing. Same errors as WriteSnapshot.
   virtual absl::StatusOr<WriteResult> RewriteSnapshot(const NewSnapshot& snapshot) = 0;
 
-  // Reads every listing of snapshot `seq` back the way FindListings reaches
-  // it: one pass over the whole listings_by_key index in its order, each row
-  // fetched from the table by the rowid its index entry holds, and the key as
-  // the index holds it. Calls `on_key` once per distinct key, in key order.
-  // DataLoss when SQLite reports corruption, when an index entry has the wrong
-  // type, or when the index yields its entries out of order: the pass sees
-  // every entry of the index b-tree, interior cells included, so entries that
-  // come out in strictly ascending order are a search tree in which every
-  // point lookup finds its way, and the digest of the rows read vouches for
-  // what those lookups return.
+  // Reads snapshot `seq` back and proves that FindListings finds what the
+  // file holds, in two sequential passes (a point lookup per key would cost
+  // a random table read per listing: ten times slower):
+  //  - the whole listings_by_key index alone, in its order. The pass sees
+  //    every entry of the index b-tree, interior cells included, so entries
+  //    that come out in strictly ascending order are a search tree in which
+  //    every lookup finds its way; out of order, wrong types: DataLoss.
+  //  - the whole listings table in rowid order: the stored-form digest and
+  //    counts of the snapshot's rows, and `on_key` with each row's key (the
+  //    filter check; a key listed by several rows comes several times).
+  // The multiset of (rowid, key, added_seq) of the rows added up to `seq`
+  // must be the same in both, or DataLoss: then every index entry names a row
+  // with its key and every row has its entry, so a lookup of a key returns
+  // exactly that key's rows. That rowid lookups in the table find their row
+  // is SQLite's page checks' part (quick_check verifies rowid order across
+  // the table's interior pages; CheckPages). Both passes read one state of
+  // the file.
   virtual absl::StatusOr<ReadBack> ReadBackListings(int64_t seq,
                                                     const std::function<void(std::string_view key)>& on_key) = 0;
 

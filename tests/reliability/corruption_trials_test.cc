@@ -296,6 +296,7 @@ class CorruptionTrialsTest : public ::testing::Test {
                  bool in_use = false) {
     std::map<std::string, int> outcomes;
     int answers_checked = 0;
+    Answers total;
     auto started = std::chrono::steady_clock::now();
     for (int trial = 0; trial < TrialsPerKind(); ++trial) {
       const std::string db = dir_->File(kind + "-" + std::to_string(trial) + ".db");
@@ -307,6 +308,11 @@ class CorruptionTrialsTest : public ::testing::Test {
       Answers answers;
       if (server.listening()) answers = ScreenEveryListedAddress(server.target(), *addresses_);
       answers_checked += answers.match + answers.unavailable + answers.clear + answers.invalid + answers.other;
+      total.match += answers.match;
+      total.unavailable += answers.unavailable;
+      total.clear += answers.clear;
+      total.invalid += answers.invalid + answers.other;
+      if (answers.clear > 0) ++total.other;  // trials with a CLEAR
       EXPECT_EQ(answers.clear, 0) << "listed addresses answered CLEAR";
       EXPECT_EQ(answers.invalid + answers.other, 0) << "listed addresses answered neither MATCH nor UNAVAILABLE";
       for (size_t i = 0; i < std::min<size_t>(answers.false_answers.size(), 5); ++i) {
@@ -327,8 +333,10 @@ class CorruptionTrialsTest : public ::testing::Test {
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::printf("TRIALS %s: %d trials, %d answers checked, %.1f s\n", kind.c_str(), TrialsPerKind(),
-                answers_checked, seconds);
+    std::printf("TRIALS %s: %d trials, %d answers checked (%d MATCH, %d UNAVAILABLE, %d CLEAR in %d trials, %d "
+                "other), %.1f s\n",
+                kind.c_str(), TrialsPerKind(), answers_checked, total.match, total.unavailable, total.clear,
+                total.other, total.invalid, seconds);
     for (const auto& [outcome, count] : outcomes) std::printf("TRIALS %s:   %3d  %s\n", kind.c_str(), count, outcome.c_str());
     std::fflush(stdout);
   }
