@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "page_damage.h"
+#include "refresh/delisting_guard.h"
 #include "refresh/refresher.h"
 #include "store/sqlite.h"
 
@@ -220,6 +221,24 @@ TEST_F(RefresherVerifyTest, ASnapshotFromBeforeStoredDigestsServesOnceARe_import
   EXPECT_EQ(screener_->Current()->info.seq, 1);
   EXPECT_EQ(screener_->Current()->info.stored_digest, digest);
   ExpectEveryAddressMatches();
+}
+
+// The mass-delisting guard's fallback while a damaged store is repaired.
+TEST(CheckEntryCountsTest, RefusesASourceOrATotalThatShrinksTooMuch) {
+  auto report = [](const std::string& id, int64_t entries) {
+    model::SourceReport r;
+    r.source_id = id;
+    r.entry_count = entries;
+    return r;
+  };
+  const std::vector<model::SourceReport> before = {report("a", 100), report("b", 1000)};
+  EXPECT_TRUE(CheckEntryCounts(before, {report("a", 90), report("b", 1000)}, 0.2).ok());
+  EXPECT_TRUE(CheckEntryCounts(before, {report("a", 100), report("b", 1200)}, 0.2).ok());
+  absl::Status shrunk = CheckEntryCounts(before, {report("a", 70), report("b", 1000)}, 0.2);
+  EXPECT_EQ(shrunk.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(shrunk.message(), HasSubstr("source 'a' would shrink from 100 to 70"));
+  EXPECT_EQ(CheckEntryCounts(before, {report("b", 1000)}, 0.2).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(CheckEntryCounts({}, {report("a", 1)}, 0.2).ok());
 }
 
 }  // namespace
