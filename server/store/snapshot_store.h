@@ -18,9 +18,9 @@
 // listing row, h = SHA-256 over its listing_id and every column FindListings
 // returns (8-byte length-prefixed; programs as stored, joined by "; "); the
 // digest is SHA-256 over a version tag, the row count and the sum of the h
-// values mod 2^256, in hex. A sum is independent of order, so it is recomputed
-// in index order at verification with constant memory, and a changed, missing
-// or extra (even duplicated) row changes it. It detects damage, not an attacker
+// values mod 2^256, in hex. A sum is independent of order, so verification
+// recomputes it in one table scan with constant memory, and a changed,
+// missing or extra (even duplicated) row changes it. It detects damage, not an attacker
 // who can write the file (who could rewrite the digest too).
 //
 // A snapshot written before migration 0005 has no stored digest (""). It is
