@@ -464,5 +464,13 @@ TEST_F(DamageWhileServingTest, ADamagedIndexIsFoundAndRebuilt) {
   EXPECT_TRUE(Serving(server.target()));
 }
 
+TEST_F(DamageWhileServingTest, AnUnreadableVerifyIntervalIsRefusedAtStart) {
+  RunResult run = RunProcess({TrialServerBinary(), "--db", dir_->File("flag.db"), "--lists",
+                              RepoPath("lists/sources.conf"), "--listen", "127.0.0.1:0", "--verify-interval", "hourly"});
+  EXPECT_EQ(run.exit_code, 2) << run.out << run.err;
+  EXPECT_NE((run.out + run.err).find("--verify-interval: 'hourly' is not a duration"), std::string::npos)
+      << run.out << run.err;
+}
+
 }  // namespace
 }  // namespace screening::testing
