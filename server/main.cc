@@ -71,6 +71,7 @@ struct Flags {
   std::string stale_policy = "flag";
   int fetch_timeout_seconds = 60;
   std::string refresh_interval = "0";
+  std::string verify_interval = "1h";
   bool force = false;
   std::string log_level = "info";
   std::string auth = "auto";
@@ -164,6 +165,12 @@ int Serve(const Flags& flags, bool import_only) {
     refresh_options.refresh_interval_override = *every;
   } else {
     spdlog::critical("--refresh-interval: '{}' is not a duration like 24h, 10m, 5s or 0", flags.refresh_interval);
+    return 2;
+  }
+  if (absl::StatusOr<absl::Duration> every = ParseAge(flags.verify_interval); every.ok()) {
+    refresh_options.verify_interval = *every;
+  } else {
+    spdlog::critical("--verify-interval: '{}' is not a duration like 1h, 10m, 5s or 0 (off)", flags.verify_interval);
     return 2;
   }
   refresh_options.on_new_snapshot = [&feed](const std::string&) { feed.Publish(); };
@@ -492,6 +499,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--refresh-interval", flags.refresh_interval,
                  "Refresh every source at this interval instead of the sources file's (e.g. 6h; 0 = as the file says)")
+      ->capture_default_str();
+  app.add_option("--verify-interval", flags.verify_interval,
+                 "Verify the serving snapshot against the database file again at this interval; a damaged one "
+                 "stops serving until repaired (e.g. 1h; 0 = at start and at each swap only)")
       ->capture_default_str();
   app.add_option("--stale-policy", flags.stale_policy,
                  "flag: answer with stale=true; refuse: answer UNAVAILABLE while stale")

@@ -55,4 +55,32 @@ absl::Status CheckDelisting(const std::vector<std::pair<std::string, std::string
   return absl::OkStatus();
 }
 
+absl::Status CheckEntryCounts(const std::vector<model::SourceReport>& before,
+                              const std::vector<model::SourceReport>& after, double max_removed_share) {
+  std::map<std::string, int64_t> now;
+  int64_t total_after = 0;
+  for (const model::SourceReport& report : after) {
+    now[report.source_id] += report.entry_count;
+    total_after += report.entry_count;
+  }
+  const std::string limit = absl::StrCat(Percent(max_removed_share), " %");
+  const char* why = "; a broken download looks like mass delisting. Reload with force to accept";
+  int64_t total_before = 0;
+  for (const model::SourceReport& report : before) {
+    total_before += report.entry_count;
+    const int64_t lost = report.entry_count - now[report.source_id];
+    if (report.entry_count > 0 && lost > max_removed_share * static_cast<double>(report.entry_count)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refusing the new lists: source '", report.source_id, "' would shrink from ", report.entry_count,
+          " to ", now[report.source_id], " entries (the limit is ", limit, ")", why));
+    }
+  }
+  if (total_before > 0 && total_before - total_after > max_removed_share * static_cast<double>(total_before)) {
+    return absl::FailedPreconditionError(absl::StrCat("refusing the new lists: they would shrink from ", total_before,
+                                                      " to ", total_after, " entries (the limit is ", limit, ")",
+                                                      why));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace screening::refresh

@@ -27,6 +27,13 @@ namespace screening::refresh {
 absl::Status CheckDelisting(const std::vector<std::pair<std::string, std::string>>& serving,
                             const std::vector<store::KeyedListing>& next, double max_removed_share);
 
+// The fallback when the serving keys cannot be read (a damaged store being
+// repaired): the entry counts recorded per source with the old snapshot
+// against the new ones. FailedPrecondition, as above, when the total or a
+// source's count would shrink by more than `max_removed_share`.
+absl::Status CheckEntryCounts(const std::vector<model::SourceReport>& before,
+                              const std::vector<model::SourceReport>& after, double max_removed_share);
+
 }  // namespace screening::refresh
 
 #endif  // SCREENING_REFRESH_DELISTING_GUARD_H_

@@ -11,6 +11,7 @@
 #include "lists/sources.h"
 #include "refresh/delisting_guard.h"
 #include "refresh/snapshot_builder.h"
+#include "screening/verify.h"
 #include "spdlog/spdlog.h"
 
 // Present when the executable links jemalloc (the server does), absent in
@@ -52,6 +53,9 @@ bool SameSourcesAs(const std::vector<lists::SourceSpec>& specs, const std::vecto
   return true;
 }
 
+// Damage, as opposed to a read that failed without comparing anything.
+bool IsDamage(const absl::Status& status) { return absl::IsDataLoss(status); }
+
 }  // namespace
 
 Refresher::Refresher(store::SnapshotStore* store, screening::Screener* screener, RefreshOptions options)
@@ -60,12 +64,23 @@ Refresher::Refresher(store::SnapshotStore* store, screening::Screener* screener,
 Refresher::~Refresher() { Stop(); }
 
 absl::Status Refresher::LoadStored() {
-  absl::StatusOr<store::SnapshotInfo> info = store_->CurrentSnapshot();
-  if (!info.ok()) return info.status();
-  absl::StatusOr<std::shared_ptr<const screening::Snapshot>> snapshot =
-      screening::MakeSnapshot(std::move(*info), absl::Now());
-  if (!snapshot.ok()) return snapshot.status();
-  screener_->Install(std::move(*snapshot));
+  std::lock_guard<std::mutex> lock(refresh_mu_);
+  std::string name;
+  absl::StatusOr<std::shared_ptr<const screening::Snapshot>> loaded = LoadVerified(&name);
+  if (absl::IsFailedPrecondition(loaded.status())) {
+    spdlog::warn("snapshot {}: {}; re-importing the lists", name, std::string(loaded.status().message()));
+    screener_->Withdraw(nullptr, absl::StrCat("list snapshot ", name, " awaits confirmation by a re-import"));
+    return loaded.status();
+  }
+  bool repaired = false;
+  if (IsDamage(loaded.status())) {
+    ReportDamage(name, loaded.status());
+    loaded = RebuildAndReload(name);
+    repaired = loaded.ok();
+  }
+  if (!loaded.ok()) return loaded.status();
+  Serve(std::move(*loaded));
+  if (repaired) spdlog::warn("snapshot {} repaired by rebuilding the indexes: it verifies and serves", name);
   absl::StatusOr<std::pair<std::string, std::string>> last = store_->LastRefresh();
   absl::Time last_ok;
   std::string error;
@@ -73,6 +88,129 @@ absl::Status Refresher::LoadStored() {
     screener_->RecordSuccessfulRefresh(last_ok);
   }
   return absl::OkStatus();
+}
+
+absl::Status Refresher::VerifyServing() {
+  std::lock_guard<std::mutex> lock(refresh_mu_);
+  std::shared_ptr<const screening::Snapshot> serving = screener_->Current();
+  if (serving == nullptr) return RecoverLocked(/*known_damaged=*/false);
+  const absl::Time started = absl::Now();
+  absl::Status verified = screening::VerifySnapshot(*store_, *serving);
+  if (verified.ok()) {
+    spdlog::debug("snapshot {} verified again in {}", serving->info.id, absl::FormatDuration(absl::Now() - started));
+    return absl::OkStatus();
+  }
+  if (!IsDamage(verified)) {
+    spdlog::error("snapshot {} could not be verified again (nothing was compared), it keeps serving: {}",
+                  serving->info.id, std::string(verified.message()));
+    return verified;
+  }
+  WithdrawDamaged(serving, verified);
+  return RecoverLocked(/*known_damaged=*/true);
+}
+
+absl::Status Refresher::RecoverLocked(bool known_damaged) {
+  std::string name;
+  absl::StatusOr<std::shared_ptr<const screening::Snapshot>> loaded = absl::DataLossError("withdrawn");
+  if (known_damaged) {
+    absl::StatusOr<store::SnapshotInfo> current = store_->CurrentSnapshot();
+    name = current.ok() ? absl::StrCat(current->id, " (seq ", current->seq, ")") : "(unreadable)";
+  } else {
+    loaded = LoadVerified(&name);
+    if (absl::IsNotFound(loaded.status())) return loaded.status();
+    if (IsDamage(loaded.status())) ReportDamage(name, loaded.status());
+  }
+  bool repaired = false;
+  if (IsDamage(loaded.status()) && !indexes_rebuilt_) {
+    loaded = RebuildAndReload(name);
+    repaired = loaded.ok();
+  }
+  if (loaded.ok()) {
+    Serve(std::move(*loaded));
+    if (repaired) spdlog::warn("snapshot {} repaired by rebuilding the indexes: it verifies and serves", name);
+    return absl::OkStatus();
+  }
+  spdlog::warn("re-importing the lists to replace snapshot {}", name);
+  absl::StatusOr<RefreshOutcome> outcome = RefreshLocked(/*force=*/false);
+  if (!outcome.ok()) {
+    absl::Status failed(absl::StatusCode::kDataLoss,
+                        absl::StrCat("list snapshot ", name, " failed verification and its re-import failed: ",
+                                     outcome.status().message()));
+    RecordFailure(failed);
+    return failed;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const screening::Snapshot>> Refresher::LoadVerified(std::string* name) {
+  absl::StatusOr<store::SnapshotInfo> info = store_->CurrentSnapshot();
+  if (!info.ok()) {
+    *name = "(unreadable)";
+    return info.status();
+  }
+  *name = absl::StrCat(info->id, " (seq ", info->seq, ")");
+  const absl::Time started = absl::Now();
+  absl::StatusOr<std::shared_ptr<const screening::Snapshot>> snapshot =
+      screening::MakeSnapshot(std::move(*info), started);
+  if (!snapshot.ok()) return snapshot.status();
+  screening::VerifyTimings took;
+  if (absl::Status verified = screening::VerifySnapshot(*store_, **snapshot, &took); !verified.ok()) return verified;
+  spdlog::info("snapshot {} verified in {}: page checks {}, {} listings read back through the index and the "
+               "filter {}",
+               *name, absl::FormatDuration(absl::Now() - started), absl::FormatDuration(took.pages),
+               (*snapshot)->info.entry_count, absl::FormatDuration(took.listings));
+  return snapshot;
+}
+
+absl::StatusOr<std::shared_ptr<const screening::Snapshot>> Refresher::RebuildAndReload(const std::string& name) {
+  if (absl::Status rebuilt = RebuildIndexes(name); !rebuilt.ok()) return rebuilt;
+  std::string after;
+  absl::StatusOr<std::shared_ptr<const screening::Snapshot>> loaded = LoadVerified(&after);
+  if (!loaded.ok() && IsDamage(loaded.status())) {
+    spdlog::critical("snapshot {} still fails verification after REINDEX and does not serve: {}", after,
+                     std::string(loaded.status().message()));
+  }
+  return loaded;
+}
+
+absl::Status Refresher::RebuildIndexes(const std::string& name) {
+  spdlog::warn("rebuilding the store's indexes from its tables (REINDEX) to repair snapshot {}", name);
+  indexes_rebuilt_ = true;
+  absl::StatusOr<int> dropped_unread = store_->RebuildIndexes();
+  if (!dropped_unread.ok()) {
+    spdlog::critical("REINDEX failed, snapshot {} does not serve: {}", name,
+                     std::string(dropped_unread.status().message()));
+    return dropped_unread.status();
+  }
+  if (*dropped_unread > 0) {
+    spdlog::warn("{} index(es) too damaged for SQLite to free were dropped unread and built again: their old "
+                 "pages stay unused in the file until a VACUUM (an integrity_check lists them as never used)",
+                 *dropped_unread);
+  }
+  return absl::OkStatus();
+}
+
+void Refresher::Serve(std::shared_ptr<const screening::Snapshot> snapshot) {
+  indexes_rebuilt_ = false;
+  screener_->Install(std::move(snapshot));
+}
+
+void Refresher::ReportDamage(const std::string& name, const absl::Status& status) {
+  spdlog::critical("list snapshot {} failed verification and does not serve: {}", name,
+                   std::string(status.message()));
+  std::lock_guard<std::mutex> lock(state_mu_);
+  last_error_ = absl::StrCat("list snapshot ", name, " failed verification: ", status.message());
+}
+
+void Refresher::WithdrawDamaged(const std::shared_ptr<const screening::Snapshot>& serving,
+                                const absl::Status& status) {
+  const std::string name = absl::StrCat(serving->info.id, " (seq ", serving->info.seq, ")");
+  ReportDamage(name, status);
+  if (screener_->Withdraw(serving, absl::StrCat("list snapshot ", serving->info.id,
+                                                " failed verification (the database is damaged) and is out "
+                                                "of service until repaired"))) {
+    spdlog::critical("snapshot {} withdrawn: every screening call answers UNAVAILABLE until it is repaired", name);
+  }
 }
 
 absl::StatusOr<RefreshOutcome> Refresher::Refresh(bool force) {
@@ -90,7 +228,9 @@ void Refresher::RecordFailure(const absl::Status& status) {
     std::lock_guard<std::mutex> lock(state_mu_);
     last_error_ = std::string(status.message());
   }
-  spdlog::error("list refresh failed, the serving snapshot stays: {}", std::string(status.message()));
+  spdlog::error("list refresh failed, {}: {}",
+                screener_->Current() != nullptr ? "the serving snapshot stays" : "no snapshot serves",
+                std::string(status.message()));
   store_->RecordRefresh(absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
                         std::string(status.message()))
       .IgnoreError();
@@ -160,21 +300,25 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
     if (absl::Status removals = CheckRemovals(snapshot, serving); !removals.ok()) return removals;
   }
 
-  absl::StatusOr<store::WriteResult> written = store_->WriteSnapshot(snapshot);
-  if (!written.ok()) return written.status();
+  std::shared_ptr<const screening::Snapshot> loaded;
+  absl::StatusOr<store::WriteResult> written = StoreVerified(snapshot, &loaded);
+  if (!written.ok()) {
+    // The serving snapshot may hold the damaged rows too.
+    if (serving != nullptr && IsDamage(written.status())) {
+      if (absl::Status still = screening::VerifySnapshot(*store_, *serving); IsDamage(still)) {
+        WithdrawDamaged(serving, still);
+      }
+    }
+    return written.status();
+  }
   absl::Time now = absl::Now();
   outcome.snapshot_id = written->snapshot.id;
   outcome.changed = written->created;
   outcome.added_count = written->added_count;
   outcome.removed_count = written->removed_count;
 
-  if (written->created || serving == nullptr || serving->info.id != written->snapshot.id) {
-    absl::StatusOr<store::SnapshotInfo> info = store_->CurrentSnapshot();
-    if (!info.ok()) return info.status();
-    absl::StatusOr<std::shared_ptr<const screening::Snapshot>> loaded =
-        screening::MakeSnapshot(std::move(*info), now);
-    if (!loaded.ok()) return loaded.status();
-    screener_->Install(std::move(*loaded));
+  if (serving == nullptr || serving != screener_->Current() || serving->info.seq != loaded->info.seq) {
+    Serve(std::move(loaded));
     if (options_.on_new_snapshot) options_.on_new_snapshot(outcome.snapshot_id);
   }
   store_->RecordRefresh(absl::FormatTime(absl::RFC3339_full, now, absl::UTCTimeZone()), "").IgnoreError();
@@ -189,6 +333,46 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
   return outcome;
 }
 
+absl::StatusOr<store::WriteResult> Refresher::StoreVerified(const store::NewSnapshot& snapshot,
+                                                             std::shared_ptr<const screening::Snapshot>* loaded) {
+  enum class Step { kWrite, kReindexAndWrite, kRewrite };
+  std::string name = snapshot.id;
+  absl::Status failure;
+  for (Step step : {Step::kWrite, Step::kReindexAndWrite, Step::kRewrite}) {
+    if (step == Step::kReindexAndWrite && (indexes_rebuilt_ || !RebuildIndexes(name).ok())) continue;
+    // Once damage is known, only a file whose pages pass SQLite's checks is
+    // written to: writing into damaged pages could spread the damage.
+    if (step == Step::kRewrite || indexes_rebuilt_) {
+      if (absl::Status pages = store_->CheckPages(); !pages.ok()) {
+        failure = pages;
+        spdlog::critical("snapshot {} is not written into a damaged file: {}", name, std::string(pages.message()));
+        break;
+      }
+    }
+    if (step == Step::kRewrite) {
+      spdlog::critical("rewriting every listing of snapshot {} from the sources into new rows", name);
+    }
+    absl::StatusOr<store::WriteResult> written =
+        step == Step::kRewrite ? store_->RewriteSnapshot(snapshot) : store_->WriteSnapshot(snapshot);
+    absl::StatusOr<std::shared_ptr<const screening::Snapshot>> verified =
+        written.ok() ? LoadVerified(&name) : absl::StatusOr<std::shared_ptr<const screening::Snapshot>>(written.status());
+    if (verified.ok()) {
+      if (step != Step::kWrite) {
+        spdlog::warn("snapshot {} repaired ({}): it verifies", name,
+                     step == Step::kRewrite ? "every listing rewritten from the sources" : "indexes rebuilt");
+      }
+      *loaded = std::move(*verified);
+      return written;
+    }
+    failure = verified.status();
+    if (!IsDamage(failure)) return failure;
+    ReportDamage(name, failure);
+  }
+  spdlog::critical("snapshot {} could not be repaired and does not serve: the database file needs an operator "
+                   "(docs/RELIABILITY.md, \"Damaged database files\")", name);
+  return failure;
+}
+
 std::string Refresher::LastError() const {
   std::lock_guard<std::mutex> lock(state_mu_);
   return last_error_;
@@ -196,18 +380,24 @@ std::string Refresher::LastError() const {
 
 absl::Status Refresher::CheckRemovals(const store::NewSnapshot& snapshot,
                                       const std::shared_ptr<const screening::Snapshot>& serving) {
-  int64_t baseline_seq = 0;
+  store::SnapshotInfo baseline;
   if (serving != nullptr) {
-    baseline_seq = serving->info.seq;
+    baseline = serving->info;
   } else {
     // The offline import serves nothing: the newest stored snapshot is what
     // the next server start would serve, so it is the baseline.
     absl::StatusOr<store::SnapshotInfo> stored = store_->CurrentSnapshot();
     if (absl::IsNotFound(stored.status())) return absl::OkStatus();
     if (!stored.ok()) return stored.status();
-    baseline_seq = stored->seq;
+    baseline = std::move(*stored);
   }
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> old_keys = store_->SourceKeys(baseline_seq);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> old_keys = store_->SourceKeys(baseline.seq);
+  if (IsDamage(old_keys.status())) {
+    spdlog::warn("the keys of snapshot {} cannot be read ({}): the mass-delisting guard compares the entry counts "
+                 "recorded per source instead",
+                 baseline.id, std::string(old_keys.status().message()));
+    return CheckEntryCounts(baseline.sources, snapshot.sources, options_.max_removed_share);
+  }
   if (!old_keys.ok()) return old_keys.status();
   return CheckDelisting(*old_keys, snapshot.listings, options_.max_removed_share);
 }
@@ -243,12 +433,18 @@ void Refresher::StartSchedule() {
     scheduled_ = true;
     if (options_.refresh_interval_override <= absl::ZeroDuration()) interval_ = interval;
     if (interval != absl::InfiniteDuration()) next_scheduled_ = absl::Now() + interval;
+    if (options_.verify_interval > absl::ZeroDuration()) next_verify_ = absl::Now() + options_.verify_interval;
     if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
   }
   if (interval != absl::InfiniteDuration()) {
     spdlog::info("refreshing the lists every {}", absl::FormatDuration(interval));
   } else {
     spdlog::info("no source names a refresh interval: the lists reload on SIGHUP or Reload only");
+  }
+  if (options_.verify_interval > absl::ZeroDuration()) {
+    spdlog::info("verifying the serving snapshot again every {}", absl::FormatDuration(options_.verify_interval));
+  } else {
+    spdlog::warn("the serving snapshot is verified at start and at each swap only (--verify-interval 0)");
   }
   wake_.notify_all();
 }
@@ -257,12 +453,21 @@ void Refresher::WorkerLoop() {
   std::unique_lock<std::mutex> lock(state_mu_);
   while (!stopping_) {
     const absl::Time now = absl::Now();
-    if (!pending_ && now < next_scheduled_) {
-      if (next_scheduled_ == absl::InfiniteFuture()) {
+    const bool refresh_due = pending_ || now >= next_scheduled_;
+    if (!refresh_due && now < next_verify_) {
+      const absl::Time wake = std::min(next_scheduled_, next_verify_);
+      if (wake == absl::InfiniteFuture()) {
         wake_.wait(lock);
       } else {
-        wake_.wait_for(lock, absl::ToChronoMilliseconds(next_scheduled_ - now) + std::chrono::milliseconds(1));
+        wake_.wait_for(lock, absl::ToChronoMilliseconds(wake - now) + std::chrono::milliseconds(1));
       }
+      continue;
+    }
+    if (!refresh_due) {
+      lock.unlock();
+      VerifyServing().IgnoreError();
+      lock.lock();
+      next_verify_ = absl::Now() + options_.verify_interval;
       continue;
     }
     const bool force = pending_ && pending_force_;

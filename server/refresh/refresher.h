@@ -1,9 +1,32 @@
 // The flow of one list refresh: sources file -> importers -> canonical keys ->
-// one store transaction (new snapshot + diff + persisted filter) -> swap into
-// the Screener. The serving snapshot stays until the new one is complete; any
-// failure leaves it untouched and is recorded as the last error.
+// one store transaction (new snapshot + diff + persisted filter) ->
+// verification -> swap into the Screener. The serving snapshot stays until the
+// new one is complete and verified; any failure leaves it untouched and is
+// recorded as the last error.
 //
-// Thread-safe: refreshes are serialized; screening never waits for them.
+// Nothing serves unverified (screening/verify.h): a snapshot is verified
+// before every Install, at start and after every write, and the serving one
+// again every verify_interval. A snapshot that fails (DataLoss) never serves:
+// a critical log line names it, a serving one is withdrawn (Unavailable,
+// NOT_SERVING), and the Refresher repairs the store if it can, verifying again
+// after each step:
+//  1. REINDEX (SnapshotStore::RebuildIndexes): a damaged index, intact table;
+//  2. a re-import from the sources, written as it normally is, then, when the
+//     stored copy still fails, rewritten into new rows
+//     (SnapshotStore::RewriteSnapshot; a re-import that gives the same id
+//     would otherwise write nothing). Once damage is known, nothing is
+//     written unless the store's pages pass SQLite's checks (writing into
+//     damaged pages could spread the damage), and the mass-delisting guard
+//     falls back to the per-source entry counts when the damaged snapshot's
+//     keys cannot be read.
+// Without its sources (a failed fetch, a refused delisting) or with damaged
+// table pages, nothing serves until a later refresh, Reload or
+// re-verification succeeds, or an operator restores the file. A snapshot
+// written before stored digests does not serve until a re-import confirms it
+// (store/snapshot_store.h).
+//
+// Thread-safe: refreshes and verifications are serialized; screening never
+// waits for them.
 #ifndef SCREENING_REFRESH_REFRESHER_H_
 #define SCREENING_REFRESH_REFRESHER_H_
 
@@ -33,6 +56,9 @@ struct RefreshOptions {
   // sources file's (an operator's override; also lets tests use seconds,
   // which the sources file refuses).
   absl::Duration refresh_interval_override = absl::ZeroDuration();
+  // When positive, the serving snapshot is verified again at this interval
+  // (StartSchedule) and withdrawn when it fails; zero: only at start and swap.
+  absl::Duration verify_interval = absl::ZeroDuration();
   // Called after a new snapshot is swapped in (from the refreshing thread).
   std::function<void(const std::string& snapshot_id)> on_new_snapshot;
 };
@@ -51,9 +77,18 @@ class Refresher {
   Refresher(store::SnapshotStore* store, screening::Screener* screener, RefreshOptions options);
   ~Refresher();
 
-  // Loads the newest stored snapshot into the screener (a cold start serves
-  // without re-importing). NotFound when the store has none yet.
+  // Loads the newest stored snapshot into the screener once it verifies (a
+  // cold start serves without re-importing), repairing a damaged index first
+  // when it must. NotFound when the store has none yet; FailedPrecondition for
+  // a snapshot stored before stored digests and DataLoss for one that stays
+  // damaged: nothing serves then, and a Refresh re-imports and repairs.
   absl::Status LoadStored();
+
+  // Verifies the serving snapshot now (what the schedule runs every
+  // verify_interval). A damaged one is withdrawn, then repaired as above;
+  // when nothing serves, brings the stored snapshot back (verified) or
+  // re-imports. DataLoss when damage was found and could not be repaired.
+  absl::Status VerifyServing();
 
   // Imports every source now and swaps the result in. FailedPrecondition when
   // the new lists would remove more than max_removed_share of the keys of the
@@ -69,7 +104,8 @@ class Refresher {
 
   // Refreshes in the background at the shortest refresh interval the sources
   // file names (re-read at every refresh; none: no schedule), or at
-  // refresh_interval_override. Stop() ends it.
+  // refresh_interval_override, and verifies every verify_interval. Stop()
+  // ends it.
   void StartSchedule();
   void Stop();
 
@@ -83,6 +119,22 @@ class Refresher {
  private:
   absl::StatusOr<RefreshOutcome> RefreshLocked(bool force);
   void RecordFailure(const absl::Status& status);
+  // The newest stored snapshot, built and verified; `name` says which.
+  absl::StatusOr<std::shared_ptr<const screening::Snapshot>> LoadVerified(std::string* name);
+  // Writes `snapshot` and loads the result verified, repairing as the class
+  // comment says when the stored copy fails.
+  absl::StatusOr<store::WriteResult> StoreVerified(const store::NewSnapshot& snapshot,
+                                                   std::shared_ptr<const screening::Snapshot>* loaded);
+  // REINDEX (SnapshotStore::RebuildIndexes), logged.
+  absl::Status RebuildIndexes(const std::string& name);
+  // REINDEX, then LoadVerified.
+  absl::StatusOr<std::shared_ptr<const screening::Snapshot>> RebuildAndReload(const std::string& name);
+  // Brings a verified snapshot into service when none serves; the stored one
+  // is not verified again first when `known_damaged`.
+  absl::Status RecoverLocked(bool known_damaged);
+  void Serve(std::shared_ptr<const screening::Snapshot> snapshot);
+  void ReportDamage(const std::string& name, const absl::Status& status);
+  void WithdrawDamaged(const std::shared_ptr<const screening::Snapshot>& serving, const absl::Status& status);
   absl::Status CheckRemovals(const store::NewSnapshot& snapshot,
                              const std::shared_ptr<const screening::Snapshot>& serving);
   void WorkerLoop();
@@ -91,7 +143,10 @@ class Refresher {
   screening::Screener* screener_;
   RefreshOptions options_;
 
-  std::mutex refresh_mu_;  // one refresh at a time
+  std::mutex refresh_mu_;  // one refresh or verification at a time
+  // REINDEX ran since damage was last found (guarded by refresh_mu_): a second
+  // would rebuild the same indexes from the same table.
+  bool indexes_rebuilt_ = false;
   mutable std::mutex state_mu_;
   std::string last_error_;
   std::condition_variable wake_;
@@ -99,6 +154,7 @@ class Refresher {
   bool scheduled_ = false;                                    // StartSchedule was called
   absl::Duration interval_ = absl::InfiniteDuration();        // from the sources file
   absl::Time next_scheduled_ = absl::InfiniteFuture();
+  absl::Time next_verify_ = absl::InfiniteFuture();
   bool pending_ = false;                                      // RequestRefresh waiting
   bool pending_force_ = false;
   std::thread worker_;

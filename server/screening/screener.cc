@@ -23,7 +23,18 @@ Screener::Screener(ListingFinder finder, StalenessPolicy policy)
     : finder_(std::move(finder)), policy_(policy) {}
 
 void Screener::Install(std::shared_ptr<const Snapshot> snapshot) {
+  std::lock_guard<std::mutex> lock(withdrawn_mu_);
   current_.store(std::move(snapshot), std::memory_order_release);
+  withdrawn_reason_.clear();
+}
+
+bool Screener::Withdraw(const std::shared_ptr<const Snapshot>& expected, std::string reason) {
+  std::lock_guard<std::mutex> lock(withdrawn_mu_);
+  std::shared_ptr<const Snapshot> current = current_.load(std::memory_order_acquire);
+  if (current != expected) return false;
+  current_.store(nullptr, std::memory_order_release);
+  withdrawn_reason_ = std::move(reason);
+  return true;
 }
 
 std::shared_ptr<const Snapshot> Screener::Current() const {
@@ -55,6 +66,10 @@ absl::Status Screener::CheckInput(std::string_view address) {
 absl::StatusOr<std::shared_ptr<const Snapshot>> Screener::ServingSnapshot(bool* stale) const {
   std::shared_ptr<const Snapshot> snapshot = Current();
   if (snapshot == nullptr) {
+    std::lock_guard<std::mutex> lock(withdrawn_mu_);
+    if (!withdrawn_reason_.empty()) {
+      return absl::UnavailableError(absl::StrCat(withdrawn_reason_, "; refusing to screen"));
+    }
     return absl::UnavailableError("no list snapshot is loaded; refusing to screen");
   }
   // Reading the clock costs more than the rest of this function: only when

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -96,6 +97,11 @@ class Screener {
 
   // Makes `snapshot` the one new calls use; calls in flight keep theirs.
   void Install(std::shared_ptr<const Snapshot> snapshot);
+  // Takes `expected` out of service when it is still the serving snapshot:
+  // new calls answer Unavailable with `reason` until the next Install; calls
+  // in flight finish on it. False, changing nothing, when another snapshot
+  // serves. With `expected` null (nothing serves) it only records the reason.
+  bool Withdraw(const std::shared_ptr<const Snapshot>& expected, std::string reason);
   // The serving snapshot, or null before the first Install.
   std::shared_ptr<const Snapshot> Current() const;
 
@@ -123,6 +129,8 @@ class Screener {
   ListingFinder finder_;
   StalenessPolicy policy_;
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+  mutable std::mutex withdrawn_mu_;  // read only when nothing serves
+  std::string withdrawn_reason_;
   std::atomic<int64_t> last_refresh_unix_micros_{0};
 };
 

@@ -2,6 +2,10 @@
 
 #include <openssl/evp.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -36,7 +40,26 @@ constexpr char kListingColumns[] =
 
 constexpr char kSnapshotColumns[] =
     "seq, id, created_at, published, entry_count, unparsed_entry_count, key_count, filter, "
-    "filter_bits_per_key";
+    "filter_bits_per_key, COALESCE(stored_digest, '')";
+
+// Every entry of listings_by_key in index order, from the index alone (no
+// sort: the index gives this order, so a damaged index shows as entries out
+// of order).
+constexpr char kIndexPassSql[] =
+    "SELECT key, added_seq, listing_id FROM listings INDEXED BY listings_by_key "
+    "ORDER BY key, added_seq, listing_id";
+// Every row of the listings table in rowid order, from the table alone, with
+// the columns FindListings returns.
+constexpr char kTablePassSql[] =
+    "SELECT listing_id, key, added_seq, removed_seq, list_id, list_kind, source_id, entity_name, entity_id, "
+    "programs, asset, address, source, published, listed_chain FROM listings NOT INDEXED";
+
+// The store's own tables, for the page checks and REINDEX.
+constexpr const char* kStoreTables[] = {"snapshots", "snapshot_sources", "snapshot_source_warnings",
+                                        "snapshot_chain_counts", "listings", "entity_listings",
+                                        "refresh_log"};
+// Tables with indexes of their own (REINDEX rebuilds all of a table's indexes).
+constexpr const char* kIndexedTables[] = {"snapshots", "listings", "entity_listings"};
 
 std::string NowRfc3339() {
   std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -86,6 +109,174 @@ std::string EntityIdentity(const model::EntityListing& e) {
   for (const std::string& alias : e.aliases) hasher.Add(alias);
   hasher.Add(e.programs).Add(e.listed_on);
   return hasher.Digest();
+}
+
+// SHA-256, fetched from OpenSSL's provider once: EVP_sha256() makes every
+// EVP_DigestInit_ex look it up again (locks and string compares), which
+// cost more than the hashing itself in a pass over millions of rows.
+const EVP_MD* Sha256() {
+  static const EVP_MD* const md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
+// A listing row in its stored form: the columns FindListings returns.
+struct StoredForm {
+  int64_t listing_id = 0;
+  std::string_view key, list_id, list_kind, source_id, entity_name, entity_id, programs, asset, address, source,
+      published, listed_chain;
+};
+
+// Accumulates the stored-form digest (snapshot_store.h) and, when asked, the
+// identity digest: the same construction over the fields a listing's identity
+// covers (no listing_id, published or listed_chain), which a re-import can
+// reproduce.
+class DigestAccumulator {
+ public:
+  explicit DigestAccumulator(bool with_identity) : with_identity_(with_identity), ctx_(EVP_MD_CTX_new()) {}
+  ~DigestAccumulator() { EVP_MD_CTX_free(ctx_); }
+  DigestAccumulator(const DigestAccumulator&) = delete;
+  DigestAccumulator& operator=(const DigestAccumulator&) = delete;
+
+  void Add(const StoredForm& row) {
+    EncodeIdentity(row);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    if (with_identity_) {
+      Hash(encoded_, digest);
+      AddTo(identity_sum_, digest);
+    }
+    Append(row.published);
+    Append(row.listed_chain);
+    Append(std::to_string(row.listing_id));
+    Hash(encoded_, digest);
+    AddTo(stored_sum_, digest);
+    ++count_;
+  }
+
+  // Adds the identity part only: a listing as imported, not yet stored.
+  void AddIdentity(const StoredForm& row) {
+    EncodeIdentity(row);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    Hash(encoded_, digest);
+    AddTo(identity_sum_, digest);
+    ++count_;
+  }
+
+  std::string StoredDigest() { return Finish("screening.stored-digest.v1", stored_sum_); }
+  std::string IdentityDigest() { return Finish("screening.identity-digest.v1", identity_sum_); }
+
+ private:
+  using Sum = std::array<uint64_t, 4>;  // little-endian words of a 256-bit number
+
+  void EncodeIdentity(const StoredForm& row) {
+    encoded_.clear();
+    for (std::string_view field : {row.key, row.list_id, row.list_kind, row.source_id, row.entity_name,
+                                   row.entity_id, row.programs, row.asset, row.address, row.source}) {
+      Append(field);
+    }
+  }
+  void Append(std::string_view field) {
+    uint64_t size = field.size();
+    for (int i = 0; i < 8; ++i) encoded_.push_back(static_cast<char>(size >> (8 * i)));
+    encoded_.append(field.data(), field.size());
+  }
+  void Hash(std::string_view bytes, unsigned char* digest) {
+    unsigned int length = 0;
+    EVP_DigestInit_ex(ctx_, Sha256(), nullptr);
+    EVP_DigestUpdate(ctx_, bytes.data(), bytes.size());
+    EVP_DigestFinal_ex(ctx_, digest, &length);
+  }
+  // sum += digest (mod 2^256), the digest read as four little-endian words.
+  static void AddTo(Sum& sum, const unsigned char* digest) {
+    uint64_t carry = 0;
+    for (int w = 0; w < 4; ++w) {
+      uint64_t word = 0;
+      for (int b = 7; b >= 0; --b) word = (word << 8) | digest[8 * w + b];
+      const uint64_t partial = sum[w] + word;
+      const uint64_t total = partial + carry;
+      carry = (partial < word || total < partial) ? 1 : 0;
+      sum[w] = total;
+    }
+  }
+  std::string Finish(std::string_view tag, const Sum& sum) {
+    std::string bytes(tag);
+    bytes.push_back('\n');
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(count_ >> (8 * i)));
+    for (uint64_t word : sum) {
+      for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(word >> (8 * i)));
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    Hash(bytes, digest);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    for (int i = 0; i < 32; ++i) {
+      hex.push_back(kHex[digest[i] >> 4]);
+      hex.push_back(kHex[digest[i] & 0xf]);
+    }
+    return hex;
+  }
+
+  const bool with_identity_;
+  EVP_MD_CTX* ctx_;
+  std::string encoded_;
+  Sum stored_sum_{};
+  Sum identity_sum_{};
+  uint64_t count_ = 0;
+};
+
+// The multiset of (listing_id, key, added_seq) triples, as the sum of their
+// 128-bit XXH3 hashes mod 2^128 with their count: equal for the index and
+// the table when every index entry names a row with its key and every row
+// has its entry. Damage that changes a triple changes the sum but for a
+// chance of 2^-128 (XXH3, not SHA-256: this runs twice per row, and it must
+// catch damage, not an adversary, who could rewrite both sides anyway).
+class EntrySum {
+ public:
+  void Add(int64_t listing_id, std::string_view key, int64_t added_seq) {
+    buffer_.resize(16);
+    for (int i = 0; i < 8; ++i) {
+      buffer_[i] = static_cast<char>(static_cast<uint64_t>(listing_id) >> (8 * i));
+      buffer_[8 + i] = static_cast<char>(static_cast<uint64_t>(added_seq) >> (8 * i));
+    }
+    buffer_.append(key.data(), key.size());
+    const XXH128_hash_t hash = XXH3_128bits(buffer_.data(), buffer_.size());
+    const uint64_t low = low_ + hash.low64;
+    high_ += hash.high64 + (low < low_ ? 1 : 0);
+    low_ = low;
+    ++count_;
+  }
+  bool operator==(const EntrySum& other) const {
+    return count_ == other.count_ && low_ == other.low_ && high_ == other.high_;
+  }
+  int64_t count() const { return count_; }
+
+ private:
+  std::string buffer_;
+  uint64_t low_ = 0;
+  uint64_t high_ = 0;
+  int64_t count_ = 0;
+};
+
+// The stored form of `keyed` as WriteSnapshot stores it; `programs` is the
+// joined text, kept alive by the caller.
+StoredForm FormOf(const KeyedListing& keyed, std::string_view programs) {
+  const model::Listing& l = keyed.listing;
+  StoredForm form;
+  form.key = keyed.key;
+  form.list_id = l.list_id;
+  form.list_kind = model::ListKindName(l.list_kind);
+  form.source_id = l.source_id;
+  form.entity_name = l.entity_name;
+  form.entity_id = l.entity_id;
+  form.programs = programs;
+  form.asset = l.asset;
+  form.address = l.address;
+  form.source = l.source;
+  form.published = l.published;
+  form.listed_chain = keyed.listed_chain;
+  return form;
 }
 
 std::string JsonStringArray(const std::vector<std::string>& values) {
@@ -183,6 +374,118 @@ class ReadTransaction {
   absl::Status status_;
 };
 
+// The index pass of ReadBackListings on `db`: every entry in index order,
+// checked; `entries` sums those of rows added by snapshot `seq` or before
+// (later rows may be written between two passes on different connections).
+absl::Status IndexPass(Connection& db, int64_t seq, EntrySum& entries) {
+  absl::StatusOr<Statement> stmt = db.Prepare(kIndexPassSql);
+  if (!stmt.ok()) return stmt.status();
+  std::string previous_key;
+  int64_t previous_added = 0;
+  int64_t previous_id = 0;
+  for (int64_t entry = 1;; ++entry) {
+    absl::StatusOr<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    if (!stmt->ColumnIsBlob(0) || !stmt->ColumnIsInteger(1) || !stmt->ColumnIsInteger(2)) {
+      return absl::DataLossError(absl::StrCat("store: entry ", entry, " of the listings_by_key index (after listing ",
+                                              previous_id, ") holds a value of the wrong type: the index is damaged"));
+    }
+    const std::string_view key = stmt->ColumnBlobView(0);
+    const int64_t added = stmt->ColumnInt(1);
+    const int64_t id = stmt->ColumnInt(2);
+    if (key.empty() || key.size() > kMaxKeyBytes) {
+      return absl::DataLossError(absl::StrCat("store: entry ", entry, " of the listings_by_key index has a ",
+                                              key.size(), "-byte key: the index is damaged"));
+    }
+    if (entry > 1) {
+      const int order = key.compare(previous_key);
+      if (order < 0 || (order == 0 && (added < previous_added || (added == previous_added && id <= previous_id)))) {
+        return absl::DataLossError(absl::StrCat("store: the listings_by_key index yields entry ", entry, " (listing ",
+                                                id, ") out of order after listing ", previous_id,
+                                                ": the index is damaged, and lookups through it can miss listed keys"));
+      }
+    }
+    previous_key.assign(key);
+    previous_added = added;
+    previous_id = id;
+    if (added <= seq) entries.Add(id, key, added);
+  }
+}
+
+// The table pass of ReadBackListings on `db`: every row in rowid order;
+// `rows` sums those added by snapshot `seq` or before, `digest` and `read`
+// take the snapshot's own.
+absl::Status TablePass(Connection& db, int64_t seq, const std::function<void(std::string_view key)>& on_key,
+                       EntrySum& rows, DigestAccumulator& digest, ReadBack& read) {
+  absl::StatusOr<Statement> stmt = db.Prepare(kTablePassSql);
+  if (!stmt.ok()) return stmt.status();
+  int64_t previous_id = 0;
+  while (true) {
+    absl::StatusOr<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+    const int64_t id = stmt->ColumnInt(0);
+    if (!stmt->ColumnIsBlob(1) || !stmt->ColumnIsInteger(2) || !(stmt->ColumnIsNull(3) || stmt->ColumnIsInteger(3)) ||
+        id <= previous_id) {
+      return absl::DataLossError(absl::StrCat("store: listing ", id, " (after listing ", previous_id,
+                                              ") is out of order or holds a value of the wrong type: the listings "
+                                              "table is damaged"));
+    }
+    previous_id = id;
+    const std::string_view key = stmt->ColumnBlobView(1);
+    const int64_t added = stmt->ColumnInt(2);
+    if (added > seq) continue;
+    rows.Add(id, key, added);
+    if (!stmt->ColumnIsNull(3) && stmt->ColumnInt(3) <= seq) continue;  // delisted by then
+    ++read.entry_count;
+    if (!key.empty() && key[0] == 'U') ++read.unparsed_entry_count;
+    if (on_key) on_key(key);
+    StoredForm form;
+    form.listing_id = id;
+    form.key = key;
+    form.list_id = stmt->ColumnTextView(4);
+    form.list_kind = stmt->ColumnTextView(5);
+    form.source_id = stmt->ColumnTextView(6);
+    form.entity_name = stmt->ColumnTextView(7);
+    form.entity_id = stmt->ColumnTextView(8);
+    form.programs = stmt->ColumnTextView(9);
+    form.asset = stmt->ColumnTextView(10);
+    form.address = stmt->ColumnTextView(11);
+    form.source = stmt->ColumnTextView(12);
+    form.published = stmt->ColumnTextView(13);
+    form.listed_chain = stmt->ColumnTextView(14);
+    digest.Add(form);
+  }
+}
+
+// The outcome of both passes.
+absl::StatusOr<ReadBack> CompareReadBack(const EntrySum& index_entries, const EntrySum& table_rows,
+                                         DigestAccumulator& digest, ReadBack read, std::string* identity_digest) {
+  if (!(index_entries == table_rows)) {
+    return absl::DataLossError(absl::StrCat(
+        "store: the listings_by_key index (", index_entries.count(), " entries) and the listings table (",
+        table_rows.count(), " rows) disagree on which key each listing has: lookups through the index can miss "
+                            "listed keys or return another listing"));
+  }
+  read.stored_digest = digest.StoredDigest();
+  if (identity_digest != nullptr) *identity_digest = digest.IdentityDigest();
+  return read;
+}
+
+// ReadBackListings on the one connection `db` (the writer, inside its
+// transaction); also the identity digest of the rows when `identity_digest`
+// is not null.
+absl::StatusOr<ReadBack> ReadBackRows(Connection& db, int64_t seq, std::string* identity_digest) {
+  EntrySum index_entries;
+  STORE_RETURN_IF_ERROR(IndexPass(db, seq, index_entries));
+  EntrySum table_rows;
+  DigestAccumulator digest(identity_digest != nullptr);
+  ReadBack read;
+  STORE_RETURN_IF_ERROR(TablePass(db, seq, nullptr, table_rows, digest, read));
+  return CompareReadBack(index_entries, table_rows, digest, std::move(read), identity_digest);
+}
+
 class SqliteSnapshotStore final : public SnapshotStore {
  public:
   SqliteSnapshotStore(std::unique_ptr<Connection> writer, const std::string& path)
@@ -216,7 +519,112 @@ class SqliteSnapshotStore final : public SnapshotStore {
     return LoadSnapshot(**lease, *seq);
   }
 
-  absl::StatusOr<WriteResult> WriteSnapshot(const NewSnapshot& snapshot) override;
+  absl::StatusOr<WriteResult> WriteSnapshot(const NewSnapshot& snapshot) override {
+    return Write(snapshot, /*rewrite=*/false);
+  }
+  absl::StatusOr<WriteResult> RewriteSnapshot(const NewSnapshot& snapshot) override {
+    return Write(snapshot, /*rewrite=*/true);
+  }
+
+  absl::StatusOr<ReadBack> ReadBackListings(int64_t seq,
+                                            const std::function<void(std::string_view key)>& on_key) override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    STORE_RETURN_IF_ERROR(CheckSeq(**lease, seq));
+    // One after the other in one read transaction: side by side on two
+    // connections measured slower (they compete with the page checks).
+    ReadTransaction txn(**lease);
+    STORE_RETURN_IF_ERROR(txn.status());
+    EntrySum index_entries;
+    STORE_RETURN_IF_ERROR(IndexPass(**lease, seq, index_entries));
+    EntrySum table_rows;
+    DigestAccumulator digest(/*with_identity=*/false);
+    ReadBack read;
+    STORE_RETURN_IF_ERROR(TablePass(**lease, seq, on_key, table_rows, digest, read));
+    return CompareReadBack(index_entries, table_rows, digest, std::move(read), nullptr);
+  }
+
+  absl::Status CheckPages() override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    ReadTransaction txn(**lease);
+    STORE_RETURN_IF_ERROR(txn.status());
+    std::vector<std::string> findings;
+    for (const char* table : kStoreTables) {
+      absl::StatusOr<std::vector<std::string>> found = QuickCheck(**lease, table);
+      if (!found.ok()) return found.status();
+      findings.insert(findings.end(), found->begin(), found->end());
+    }
+    if (findings.empty()) return absl::OkStatus();
+    if (findings.size() > 5) findings.resize(5);
+    return absl::DataLossError(
+        absl::StrCat("store: SQLite's page check (quick_check) found damage: ", absl::StrJoin(findings, "; ")));
+  }
+
+  absl::StatusOr<int> RebuildIndexes() override {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    Connection& db = *writer_;
+    // Without auto_vacuum no pointer map tracks pages, so pages no b-tree
+    // refers to are merely unused; with it, dropping unread is not an option.
+    absl::StatusOr<Statement> auto_vacuum = db.Prepare("PRAGMA auto_vacuum");
+    if (!auto_vacuum.ok()) return auto_vacuum.status();
+    absl::StatusOr<bool> mode = auto_vacuum->Step();
+    if (!mode.ok()) return mode.status();
+    const bool can_drop_unread = *mode && auto_vacuum->ColumnInt(0) == 0;
+
+    int dropped_unread = 0;
+    for (const char* table : kIndexedTables) {
+      absl::StatusOr<std::vector<std::string>> findings = QuickCheck(db, table);
+      if (!findings.ok()) return findings.status();
+      if (findings->empty()) {
+        STORE_RETURN_IF_ERROR(db.InTransaction([&] { return db.Execute(absl::StrCat("REINDEX ", table)); }));
+        continue;
+      }
+      if (!can_drop_unread) {
+        return absl::DataLossError(absl::StrCat("store: the pages of table ", table,
+                                                " or its indexes are damaged and auto_vacuum is on: ",
+                                                absl::StrJoin(*findings, "; ")));
+      }
+      std::vector<std::pair<std::string, std::string>> indexes;  // name, CREATE INDEX statement
+      {
+        absl::StatusOr<Statement> select = db.Prepare(
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name = ?1 "
+            "ORDER BY name");
+        if (!select.ok()) return select.status();
+        select->Bind(1, std::string_view(table));
+        while (true) {
+          absl::StatusOr<bool> row = select->Step();
+          if (!row.ok()) return row.status();
+          if (!*row) break;
+          indexes.emplace_back(select->ColumnText(0), select->ColumnText(1));
+        }
+      }
+      STORE_RETURN_IF_ERROR(db.InTransaction([&]() -> absl::Status {
+        absl::Status dropped = db.Execute("PRAGMA writable_schema = ON");
+        absl::StatusOr<Statement> drop = db.Prepare("DELETE FROM sqlite_schema WHERE type = 'index' AND name = ?1");
+        if (dropped.ok() && !drop.ok()) dropped = drop.status();
+        for (size_t i = 0; dropped.ok() && i < indexes.size(); ++i) {
+          drop->Reset();
+          dropped = drop->Bind(1, indexes[i].first).Run();
+        }
+        // RESET turns writable_schema off and reloads the schema, so the
+        // indexes can be created again; CREATE changes the schema cookie, so
+        // every other connection reloads it too.
+        STORE_RETURN_IF_ERROR(db.Execute("PRAGMA writable_schema = RESET"));
+        STORE_RETURN_IF_ERROR(dropped);
+        for (const auto& [name, sql] : indexes) STORE_RETURN_IF_ERROR(db.Execute(sql));
+        // The table itself must pass now, or nothing changes.
+        absl::StatusOr<std::vector<std::string>> after = QuickCheck(db, table);
+        if (!after.ok()) return after.status();
+        if (!after->empty()) {
+          return absl::DataLossError(absl::StrCat("store: table ", table, " is damaged: ", absl::StrJoin(*after, "; ")));
+        }
+        return absl::OkStatus();
+      }));
+      dropped_unread += static_cast<int>(indexes.size());
+    }
+    return dropped_unread;
+  }
 
   absl::StatusOr<std::vector<StoredListing>> FindListings(int64_t seq, std::string_view key) override {
     STORE_RETURN_IF_ERROR(CheckKey(key));
@@ -458,6 +866,25 @@ class SqliteSnapshotStore final : public SnapshotStore {
   }
 
   static absl::StatusOr<SnapshotInfo> LoadSnapshot(Connection& db, int64_t seq);
+  // SQLite's quick_check of `table` and its indexes: its findings, none when
+  // the pages are sound.
+  static absl::StatusOr<std::vector<std::string>> QuickCheck(Connection& db, const std::string& table) {
+    absl::StatusOr<Statement> check = db.Prepare(absl::StrCat("PRAGMA quick_check(", table, ")"));
+    if (!check.ok()) return check.status();
+    std::vector<std::string> findings;
+    while (true) {
+      absl::StatusOr<bool> row = check->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      std::string finding = check->ColumnText(0);
+      if (finding != "ok") findings.push_back(std::move(finding));
+    }
+    return findings;
+  }
+  absl::StatusOr<WriteResult> Write(const NewSnapshot& snapshot, bool rewrite);
+  // The same-id branch of WriteSnapshot for a current snapshot without a
+  // stored digest (snapshot_store.h): compares, then records it.
+  static absl::Status AdoptUndigested(Connection& db, const NewSnapshot& snapshot, SnapshotInfo& current);
 
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // guarded by write_mu_
@@ -483,6 +910,7 @@ absl::StatusOr<SnapshotInfo> SqliteSnapshotStore::LoadSnapshot(Connection& db, i
   info.key_count = snapshot->ColumnInt(6);
   info.filter = snapshot->ColumnBlob(7);
   info.filter_bits_per_key = snapshot->ColumnDouble(8);
+  info.stored_digest = snapshot->ColumnText(9);
 
   absl::StatusOr<Statement> sources = db.Prepare(
       "SELECT position, source_id, list_id, list_kind, format, location, sha256, published, entry_count, "
@@ -531,7 +959,36 @@ absl::StatusOr<SnapshotInfo> SqliteSnapshotStore::LoadSnapshot(Connection& db, i
   return info;
 }
 
-absl::StatusOr<WriteResult> SqliteSnapshotStore::WriteSnapshot(const NewSnapshot& snapshot) {
+absl::Status SqliteSnapshotStore::AdoptUndigested(Connection& db, const NewSnapshot& snapshot,
+                                                   SnapshotInfo& current) {
+  // The identities of the re-import, as WriteSnapshot would store them.
+  DigestAccumulator expected(/*with_identity=*/true);
+  {
+    std::set<std::string> seen;
+    for (const KeyedListing& keyed : snapshot.listings) {
+      if (!seen.insert(ListingIdentity(keyed)).second) continue;
+      const std::string programs = absl::StrJoin(keyed.listing.programs, std::string(kProgramSeparator));
+      expected.AddIdentity(FormOf(keyed, programs));
+    }
+  }
+  std::string stored_identity;
+  absl::StatusOr<ReadBack> read = ReadBackRows(db, current.seq, &stored_identity);
+  if (!read.ok()) return read.status();
+  if (stored_identity != expected.IdentityDigest()) {
+    return absl::DataLossError(absl::StrCat(
+        "store: snapshot ", current.id, " (seq ", current.seq,
+        ", written before stored digests) holds listings that differ from a re-import of the same lists (",
+        read->entry_count, " stored, ", snapshot.listings.size(), " imported before duplicates collapse): the database is damaged"));
+  }
+  absl::StatusOr<Statement> update = db.Prepare("UPDATE snapshots SET stored_digest = ?1 WHERE seq = ?2");
+  if (!update.ok()) return update.status();
+  update->Bind(1, read->stored_digest).Bind(2, current.seq);
+  STORE_RETURN_IF_ERROR(update->Run());
+  current.stored_digest = read->stored_digest;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WriteResult> SqliteSnapshotStore::Write(const NewSnapshot& snapshot, bool rewrite) {
   if (snapshot.id.empty()) return absl::InvalidArgumentError("store: snapshot id is empty");
   for (const KeyedListing& keyed : snapshot.listings) {
     if (absl::Status key = CheckKey(keyed.key); !key.ok()) {
@@ -595,9 +1052,10 @@ absl::StatusOr<WriteResult> SqliteSnapshotStore::WriteSnapshot(const NewSnapshot
     absl::StatusOr<bool> has_current = current->Step();
     if (!has_current.ok()) return has_current.status();
     const int64_t previous_seq = *has_current ? current->ColumnInt(0) : 0;
-    if (*has_current && current->ColumnText(1) == snapshot.id) {
+    if (!rewrite && *has_current && current->ColumnText(1) == snapshot.id) {
       absl::StatusOr<SnapshotInfo> existing = LoadSnapshot(db, previous_seq);
       if (!existing.ok()) return existing.status();
+      if (existing->stored_digest.empty()) STORE_RETURN_IF_ERROR(AdoptUndigested(db, snapshot, *existing));
       result.snapshot = std::move(*existing);
       result.created = false;
       return absl::OkStatus();
@@ -626,36 +1084,73 @@ absl::StatusOr<WriteResult> SqliteSnapshotStore::WriteSnapshot(const NewSnapshot
     }
     STORE_RETURN_IF_ERROR(insert_snapshot->Run());
 
-    // Listings: keep the live rows whose identity recurs, add the new ones,
-    // close the rest.
-    std::unordered_map<std::string, int64_t> live;
+    // Listings: keep the live rows whose identity recurs (none when
+    // rewriting), close the rest, then add the new ones (closing first keeps
+    // one live row per identity at every step, which the unique index needs
+    // when a rewrite re-adds every identity).
+    struct LiveRow {
+      int64_t listing_id = 0;
+      std::string published;
+      std::string listed_chain;
+    };
+    std::unordered_map<std::string, LiveRow> live;
     {
-      absl::StatusOr<Statement> select = db.Prepare("SELECT identity, listing_id FROM listings WHERE removed_seq IS NULL");
+      absl::StatusOr<Statement> select = db.Prepare(
+          "SELECT identity, listing_id, published, listed_chain FROM listings WHERE removed_seq IS NULL");
       if (!select.ok()) return select.status();
       while (true) {
         absl::StatusOr<bool> row = select->Step();
         if (!row.ok()) return row.status();
         if (!*row) break;
-        live.emplace(select->ColumnBlob(0), select->ColumnInt(1));
+        live.emplace(select->ColumnBlob(0),
+                     LiveRow{select->ColumnInt(1), select->ColumnText(2), select->ColumnText(3)});
       }
     }
+    DigestAccumulator digest(/*with_identity=*/false);
+    std::vector<const std::pair<std::string, const KeyedListing*>*> to_insert;
+    for (const auto& entry : listings) {
+      auto carried = rewrite ? live.end() : live.find(entry.first);
+      if (carried == live.end()) {
+        to_insert.push_back(&entry);
+        continue;
+      }
+      // A carried-over row keeps its stored published and listed_chain.
+      const std::string programs = absl::StrJoin(entry.second->listing.programs, std::string(kProgramSeparator));
+      StoredForm form = FormOf(*entry.second, programs);
+      form.listing_id = carried->second.listing_id;
+      form.published = carried->second.published;
+      form.listed_chain = carried->second.listed_chain;
+      digest.Add(form);
+      live.erase(carried);
+    }
+    absl::StatusOr<Statement> close_listing =
+        db.Prepare("UPDATE listings SET removed_seq = ?1 WHERE listing_id = ?2");
+    if (!close_listing.ok()) return close_listing.status();
+    for (const auto& [identity, row] : live) {
+      close_listing->Reset();
+      close_listing->Bind(1, seq).Bind(2, row.listing_id);
+      STORE_RETURN_IF_ERROR(close_listing->Run());
+      ++result.removed_count;
+    }
+    live.clear();
     absl::StatusOr<Statement> insert_listing = db.Prepare(
         "INSERT INTO listings(identity, key, list_id, list_kind, source_id, entity_name, entity_id, programs, "
         "asset, address, source, published, listed_chain, added_seq) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
     if (!insert_listing.ok()) return insert_listing.status();
-    for (const auto& [identity, keyed] : listings) {
-      if (live.erase(identity) > 0) continue;
+    for (const auto* entry : to_insert) {
+      const KeyedListing* keyed = entry->second;
       const model::Listing& l = keyed->listing;
+      const std::string programs = absl::StrJoin(l.programs, std::string(kProgramSeparator));
       insert_listing->Reset();
-      insert_listing->BindBlob(1, identity)
+      insert_listing->BindBlob(1, entry->first)
           .BindBlob(2, keyed->key)
           .Bind(3, l.list_id)
           .Bind(4, model::ListKindName(l.list_kind))
           .Bind(5, l.source_id)
           .Bind(6, l.entity_name)
           .Bind(7, l.entity_id)
-          .Bind(8, absl::StrJoin(l.programs, std::string(kProgramSeparator)))
+          .Bind(8, programs)
           .Bind(9, l.asset)
           .Bind(10, l.address)
           .Bind(11, l.source)
@@ -663,17 +1158,16 @@ absl::StatusOr<WriteResult> SqliteSnapshotStore::WriteSnapshot(const NewSnapshot
           .Bind(13, keyed->listed_chain)
           .Bind(14, seq);
       STORE_RETURN_IF_ERROR(insert_listing->Run());
+      StoredForm form = FormOf(*keyed, programs);
+      form.listing_id = db.LastInsertRowId();
+      digest.Add(form);
       ++result.added_count;
     }
-    absl::StatusOr<Statement> close_listing =
-        db.Prepare("UPDATE listings SET removed_seq = ?1 WHERE listing_id = ?2");
-    if (!close_listing.ok()) return close_listing.status();
-    for (const auto& [identity, listing_id] : live) {
-      close_listing->Reset();
-      close_listing->Bind(1, seq).Bind(2, listing_id);
-      STORE_RETURN_IF_ERROR(close_listing->Run());
-      ++result.removed_count;
-    }
+    info.stored_digest = digest.StoredDigest();
+    absl::StatusOr<Statement> set_digest = db.Prepare("UPDATE snapshots SET stored_digest = ?1 WHERE seq = ?2");
+    if (!set_digest.ok()) return set_digest.status();
+    set_digest->Bind(1, info.stored_digest).Bind(2, seq);
+    STORE_RETURN_IF_ERROR(set_digest->Run());
 
     // Entities, versioned the same way (not counted in the listing diff).
     std::unordered_map<std::string, int64_t> live_entities;
@@ -688,14 +1182,27 @@ absl::StatusOr<WriteResult> SqliteSnapshotStore::WriteSnapshot(const NewSnapshot
         live_entities.emplace(select->ColumnBlob(0), select->ColumnInt(1));
       }
     }
+    std::vector<const std::pair<std::string, const model::EntityListing*>*> entities_to_insert;
+    for (const auto& entry : entities) {
+      if (!rewrite && live_entities.erase(entry.first) > 0) continue;
+      entities_to_insert.push_back(&entry);
+    }
+    absl::StatusOr<Statement> close_entity =
+        db.Prepare("UPDATE entity_listings SET removed_seq = ?1 WHERE entity_listing_id = ?2");
+    if (!close_entity.ok()) return close_entity.status();
+    for (const auto& [identity, entity_id] : live_entities) {
+      close_entity->Reset();
+      close_entity->Bind(1, seq).Bind(2, entity_id);
+      STORE_RETURN_IF_ERROR(close_entity->Run());
+    }
     absl::StatusOr<Statement> insert_entity = db.Prepare(
         "INSERT INTO entity_listings(identity, list_id, source_id, reference, name, aliases, programs, listed_on, "
         "added_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     if (!insert_entity.ok()) return insert_entity.status();
-    for (const auto& [identity, entity] : entities) {
-      if (live_entities.erase(identity) > 0) continue;
+    for (const auto* entry : entities_to_insert) {
+      const model::EntityListing* entity = entry->second;
       insert_entity->Reset();
-      insert_entity->BindBlob(1, identity)
+      insert_entity->BindBlob(1, entry->first)
           .Bind(2, entity->list_id)
           .Bind(3, entity->source_id)
           .Bind(4, entity->reference)
@@ -705,14 +1212,6 @@ absl::StatusOr<WriteResult> SqliteSnapshotStore::WriteSnapshot(const NewSnapshot
           .Bind(8, entity->listed_on)
           .Bind(9, seq);
       STORE_RETURN_IF_ERROR(insert_entity->Run());
-    }
-    absl::StatusOr<Statement> close_entity =
-        db.Prepare("UPDATE entity_listings SET removed_seq = ?1 WHERE entity_listing_id = ?2");
-    if (!close_entity.ok()) return close_entity.status();
-    for (const auto& [identity, entity_id] : live_entities) {
-      close_entity->Reset();
-      close_entity->Bind(1, seq).Bind(2, entity_id);
-      STORE_RETURN_IF_ERROR(close_entity->Run());
     }
 
     absl::StatusOr<Statement> insert_source = db.Prepare(

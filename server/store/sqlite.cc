@@ -101,8 +101,24 @@ std::string Statement::ColumnBlob(int column) const {
   if (blob == nullptr) return {};
   return std::string(static_cast<const char*>(blob), sqlite3_column_bytes(stmt_, column));
 }
+std::string_view Statement::ColumnBlobView(int column) const {
+  const void* blob = sqlite3_column_blob(stmt_, column);
+  if (blob == nullptr) return {};
+  return std::string_view(static_cast<const char*>(blob), sqlite3_column_bytes(stmt_, column));
+}
+std::string_view Statement::ColumnTextView(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return {};
+  return std::string_view(reinterpret_cast<const char*>(text), sqlite3_column_bytes(stmt_, column));
+}
 bool Statement::ColumnIsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+bool Statement::ColumnIsInteger(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_INTEGER;
+}
+bool Statement::ColumnIsBlob(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_BLOB;
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode) {

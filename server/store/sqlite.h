@@ -56,7 +56,13 @@ class Statement {
   double ColumnDouble(int column) const;
   std::string ColumnText(int column) const;
   std::string ColumnBlob(int column) const;
+  // The column's bytes without a copy, valid until the next Step or Reset.
+  std::string_view ColumnBlobView(int column) const;
+  std::string_view ColumnTextView(int column) const;
   bool ColumnIsNull(int column) const;
+  // The storage class of the value (not the declared type).
+  bool ColumnIsInteger(int column) const;
+  bool ColumnIsBlob(int column) const;
 
  private:
   friend class Connection;
