@@ -24,6 +24,9 @@ CREATE TABLE snapshots (
   filter bytea NOT NULL,
   filter_bits_per_key double precision NOT NULL,
   previous_seq bigint REFERENCES snapshots(seq),
+  -- The stored-form digest (server/store/snapshot_store.h), as SQLite's
+  -- migrations/0006_snapshot_digest.sql adds it.
+  stored_digest text COLLATE "C" CHECK (stored_digest IS NULL OR length(stored_digest) = 64),
   CHECK (previous_seq IS NULL OR previous_seq < seq)
 );
 CREATE INDEX snapshots_by_id ON snapshots(id, seq);
