@@ -304,6 +304,31 @@ Connection::Connection(pg_conn* conn, std::string description)
   PQsetNoticeProcessor(conn_, DiscardNotice, nullptr);
 }
 
+absl::StatusOr<std::string> DescribeConnInfo(std::string_view conninfo) {
+  const std::string info(conninfo);
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(info.c_str(), &parse_error);
+  if (parsed == nullptr) {
+    std::string reason = parse_error != nullptr ? OneLine(parse_error) : "out of memory";
+    PQfreemem(parse_error);
+    return absl::InvalidArgumentError(
+        absl::StrCat("postgres: malformed connection string: ", RedactQuoted(reason)));
+  }
+  std::string host, port, db, user;
+  for (PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
+    if (option->val == nullptr) continue;
+    const std::string_view keyword = option->keyword;
+    if (keyword == "host") host = option->val;
+    if (keyword == "port") port = option->val;
+    if (keyword == "dbname") db = option->val;
+    if (keyword == "user") user = option->val;
+  }
+  PQconninfoFree(parsed);
+  auto or_default = [](const std::string& v) { return v.empty() ? std::string("(default)") : v; };
+  return absl::StrCat("host=", or_default(host), " port=", or_default(port), " dbname=", or_default(db),
+                      " user=", or_default(user));
+}
+
 Connection::~Connection() { PQfinish(conn_); }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(std::string_view conninfo,

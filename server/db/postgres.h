@@ -57,6 +57,12 @@ namespace screening::postgres {
 // The status code for a five-character SQLSTATE, as listed above.
 absl::StatusCode StatusCodeForSqlState(std::string_view sqlstate);
 
+// "host=... port=... dbname=... user=..." for a connection string, without
+// connecting and never with its password (for logs and messages); fields the
+// string leaves out show as "(default)". InvalidArgument when libpq cannot
+// parse it (the message quotes none of it).
+absl::StatusOr<std::string> DescribeConnInfo(std::string_view conninfo);
+
 // Query parameters ($1, $2, ...), in order. Values are copied. Integers,
 // doubles, booleans and bytea travel in binary, so every value round-trips
 // exactly (bytea: any bytes, NUL included); text travels as text of type
