@@ -1,7 +1,5 @@
 #include "auth/api_keys.h"
 
-#include <sqlite3.h>
-
 #include <array>
 #include <utility>
 
@@ -17,9 +15,6 @@ constexpr size_t kSecretBytes = 32;     // 64 hex characters
 constexpr size_t kKeyIdChars = 2 * kKeyIdBytes;
 constexpr size_t kSecretChars = kSecretPrefix.size() + kKeyIdChars + 1 + 2 * kSecretBytes;
 constexpr size_t kMaxNameBytes = kMaxKeyNameBytes;
-
-constexpr absl::string_view kLookupSql =
-    "SELECT secret_sha256, role, expires_at_us, revoked_at_us FROM api_keys WHERE key_id = ?1";
 
 bool IsLowerHex(absl::string_view s) {
   for (char c : s) {
@@ -46,8 +41,6 @@ absl::string_view DigestView(const Sha256Digest& d) {
   return absl::string_view(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
-std::string_view Sv(absl::string_view s) { return std::string_view(s.data(), s.size()); }
-
 }  // namespace
 
 bool IsWellFormedKeyId(absl::string_view key_id) { return key_id.size() == kKeyIdChars && IsLowerHex(key_id); }
@@ -58,26 +51,43 @@ std::optional<std::string> KeyIdOfPresentedSecret(absl::string_view secret) {
   return std::string(*key_id);
 }
 
-struct ApiKeyStore::LookupSession {
-  std::unique_ptr<store::Connection> connection;
-  store::Statement lookup;  // declared after connection: finalized first
-};
+namespace {
 
-ApiKeyStore::ApiKeyStore(std::string path, std::unique_ptr<store::Connection> writer)
-    : path_(std::move(path)), writer_(std::move(writer)) {}
-
-ApiKeyStore::~ApiKeyStore() = default;
-
-absl::StatusOr<std::unique_ptr<ApiKeyStore>> ApiKeyStore::Open(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<store::Connection>> writer = store::Connection::Open(path);
-  if (!writer.ok()) return writer.status();
-  // Fail at startup, not on the first call, when the schema is missing.
-  if (absl::StatusOr<store::Statement> probe = (*writer)->Prepare(Sv(kLookupSql)); !probe.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("api_keys table missing (migrations not applied?): ", probe.status().message()));
+// Well-formed UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    int extra = 0;
+    uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1, code = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2, code = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3, code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (text.size() - i <= static_cast<size_t>(extra)) return false;  // truncated sequence
+    for (int k = 1; k <= extra; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if ((extra == 2 && (code < 0x800 || (code >= 0xD800 && code <= 0xDFFF))) ||
+        (extra == 3 && (code < 0x10000 || code > 0x10FFFF))) {
+      return false;
+    }
+    i += extra + 1;
   }
-  return std::unique_ptr<ApiKeyStore>(new ApiKeyStore(path, std::move(*writer)));
+  return true;
 }
+
+}  // namespace
 
 absl::StatusOr<CreatedApiKey> ApiKeyStore::Create(absl::string_view name, Role role,
                                                   std::optional<absl::Time> expires_at, absl::Time now) {
@@ -88,12 +98,11 @@ absl::StatusOr<CreatedApiKey> ApiKeyStore::Create(absl::string_view name, Role r
     unsigned char u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f) return absl::InvalidArgumentError("key name contains control characters");
   }
+  if (!IsValidUtf8(name)) return absl::InvalidArgumentError("key name is not valid UTF-8");
   if (role != Role::kScreen && role != Role::kAdmin) return absl::InvalidArgumentError("unknown role");
   if (expires_at.has_value() && *expires_at <= now) {
     return absl::InvalidArgumentError("expiry must be in the future");
   }
-
-  std::lock_guard<std::mutex> lock(writer_mu_);
   // 64-bit ids collide only by astronomical chance; retrying keeps Create total.
   for (int attempt = 0; attempt < 4; ++attempt) {
     absl::StatusOr<std::string> id_bytes = RandomBytes(kKeyIdBytes);
@@ -103,23 +112,14 @@ absl::StatusOr<CreatedApiKey> ApiKeyStore::Create(absl::string_view name, Role r
     CreatedApiKey created;
     created.key_id = HexEncode(*id_bytes);
     created.secret = absl::StrCat(kSecretPrefix, created.key_id, "_", HexEncode(*secret_bytes));
-    Sha256Digest digest = Sha256(created.secret);
-
-    absl::StatusOr<store::Statement> insert = writer_->Prepare(
-        "INSERT INTO api_keys (key_id, name, role, secret_sha256, created_at_us, expires_at_us, "
-        "revoked_at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)");
-    if (!insert.ok()) return insert.status();
-    insert->Bind(1, Sv(created.key_id))
-        .Bind(2, Sv(name))
-        .Bind(3, Sv(RoleName(role)))
-        .BindBlob(4, Sv(DigestView(digest)))
-        .Bind(5, static_cast<int64_t>(absl::ToUnixMicros(now)));
-    if (expires_at.has_value()) {
-      insert->Bind(6, static_cast<int64_t>(absl::ToUnixMicros(*expires_at)));
-    } else {
-      insert->BindNull(6);
-    }
-    absl::Status status = insert->Run();
+    KeyRow row;
+    row.key_id = created.key_id;
+    row.name = std::string(name);
+    row.role = std::string(RoleName(role));
+    row.secret_sha256 = std::string(DigestView(Sha256(created.secret)));
+    row.created_at_us = absl::ToUnixMicros(now);
+    if (expires_at.has_value()) row.expires_at_us = absl::ToUnixMicros(*expires_at);
+    absl::Status status = InsertKey(row);
     if (status.ok()) return created;
     if (!absl::IsAlreadyExists(status)) return status;
   }
@@ -127,98 +127,58 @@ absl::StatusOr<CreatedApiKey> ApiKeyStore::Create(absl::string_view name, Role r
 }
 
 absl::Status ApiKeyStore::Revoke(absl::string_view key_id, absl::Time now) {
-  std::lock_guard<std::mutex> lock(writer_mu_);
-  absl::StatusOr<store::Statement> update = writer_->Prepare(
-      "UPDATE api_keys SET revoked_at_us = coalesce(revoked_at_us, ?2) WHERE key_id = ?1");
-  if (!update.ok()) return update.status();
-  update->Bind(1, Sv(key_id)).Bind(2, static_cast<int64_t>(absl::ToUnixMicros(now)));
-  if (absl::Status status = update->Run(); !status.ok()) return status;
-  if (sqlite3_changes(writer_->raw()) == 0) {
-    return absl::NotFoundError(absl::StrCat("no API key with id '", key_id, "'"));
-  }
-  return absl::OkStatus();
+  absl::Status status = MarkRevoked(key_id, absl::ToUnixMicros(now));
+  if (absl::IsNotFound(status)) return absl::NotFoundError(absl::StrCat("no API key with id '", key_id, "'"));
+  return status;
 }
 
 absl::StatusOr<std::vector<ApiKeyInfo>> ApiKeyStore::List() {
-  std::lock_guard<std::mutex> lock(writer_mu_);
-  absl::StatusOr<store::Statement> query = writer_->Prepare(
-      "SELECT key_id, name, role, created_at_us, expires_at_us, revoked_at_us FROM api_keys "
-      "ORDER BY created_at_us, key_id");
-  if (!query.ok()) return query.status();
+  absl::StatusOr<std::vector<KeyRow>> rows = ReadKeys();
+  if (!rows.ok()) return rows.status();
   std::vector<ApiKeyInfo> keys;
-  while (true) {
-    absl::StatusOr<bool> row = query->Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
+  keys.reserve(rows->size());
+  for (KeyRow& row : *rows) {
     ApiKeyInfo info;
-    info.key_id = query->ColumnText(0);
-    info.name = query->ColumnText(1);
-    std::optional<Role> role = ParseRole(query->ColumnText(2));
+    info.key_id = std::move(row.key_id);
+    info.name = std::move(row.name);
+    std::optional<Role> role = ParseRole(row.role);
     if (!role.has_value()) return absl::DataLossError(absl::StrCat("key ", info.key_id, " has an unknown role"));
     info.role = *role;
-    info.created_at = absl::FromUnixMicros(query->ColumnInt(3));
-    if (!query->ColumnIsNull(4)) info.expires_at = absl::FromUnixMicros(query->ColumnInt(4));
-    if (!query->ColumnIsNull(5)) info.revoked_at = absl::FromUnixMicros(query->ColumnInt(5));
+    info.created_at = absl::FromUnixMicros(row.created_at_us);
+    if (row.expires_at_us.has_value()) info.expires_at = absl::FromUnixMicros(*row.expires_at_us);
+    if (row.revoked_at_us.has_value()) info.revoked_at = absl::FromUnixMicros(*row.revoked_at_us);
     keys.push_back(std::move(info));
   }
   return keys;
-}
-
-absl::StatusOr<std::unique_ptr<ApiKeyStore::LookupSession>> ApiKeyStore::AcquireSession() {
-  {
-    std::lock_guard<std::mutex> lock(sessions_mu_);
-    if (!idle_sessions_.empty()) {
-      std::unique_ptr<LookupSession> session = std::move(idle_sessions_.back());
-      idle_sessions_.pop_back();
-      return session;
-    }
-  }
-  absl::StatusOr<std::unique_ptr<store::Connection>> connection =
-      store::Connection::Open(path_, store::Connection::Mode::kReadOnly);
-  if (!connection.ok()) return connection.status();
-  absl::StatusOr<store::Statement> lookup = (*connection)->Prepare(Sv(kLookupSql));
-  if (!lookup.ok()) return lookup.status();
-  return std::unique_ptr<LookupSession>(new LookupSession{std::move(*connection), std::move(*lookup)});
-}
-
-void ApiKeyStore::ReleaseSession(std::unique_ptr<LookupSession> session) {
-  session->lookup.Reset();
-  std::lock_guard<std::mutex> lock(sessions_mu_);
-  idle_sessions_.push_back(std::move(session));
 }
 
 absl::StatusOr<Principal> ApiKeyStore::Authenticate(absl::string_view secret, absl::Time now) {
   std::optional<absl::string_view> key_id = KeyIdOfSecret(secret);
   if (!key_id.has_value()) return InvalidKey();
   const Sha256Digest presented = Sha256(secret);
-
-  absl::StatusOr<std::unique_ptr<LookupSession>> session = AcquireSession();
-  if (!session.ok()) return session.status();
-  store::Statement& lookup = (*session)->lookup;
-  lookup.Bind(1, Sv(*key_id));
-  absl::StatusOr<bool> found = lookup.Step();
-  if (!found.ok()) {
-    absl::Status error = found.status();
-    ReleaseSession(std::move(*session));
-    return error;
-  }
+  absl::StatusOr<std::optional<KeyRow>> found = LookupKey(*key_id);
+  if (!found.ok()) return found.status();
   // An unknown id is compared against an all-zero digest so that every
   // well-formed secret goes through the same comparison.
   std::string stored(32, '\0');
   std::optional<Role> role;
   bool usable = false;
-  if (*found) {
-    stored = lookup.ColumnBlob(0);
-    role = ParseRole(lookup.ColumnText(1));
-    const bool expired = !lookup.ColumnIsNull(2) && absl::FromUnixMicros(lookup.ColumnInt(2)) <= now;
-    const bool revoked = !lookup.ColumnIsNull(3);
+  if (found->has_value()) {
+    const KeyRow& row = **found;
+    stored = row.secret_sha256;
+    role = ParseRole(row.role);
+    const bool expired = row.expires_at_us.has_value() && absl::FromUnixMicros(*row.expires_at_us) <= now;
+    const bool revoked = row.revoked_at_us.has_value();
     usable = role.has_value() && !expired && !revoked;
   }
-  ReleaseSession(std::move(*session));
-
   const bool secret_matches = ConstantTimeEquals(DigestView(presented), stored);
-  if (!(*found && secret_matches && usable)) return InvalidKey();
+  if (!(found->has_value() && secret_matches && usable)) return InvalidKey();
   return Principal{std::string(*key_id), *role};
+}
+
+absl::StatusOr<std::unique_ptr<ApiKeyStore>> ApiKeyStore::Open(db::Database& database) {
+  if (database.backend() == db::Backend::kPostgres) return Open(database.postgres_pool());
+  return Open(database.sqlite_path());
 }
 
 }  // namespace screening::auth

@@ -10,14 +10,20 @@
 // fast hash is as strong as a slow KDF here and keeps each call cheap.
 //
 // Authenticate reads the database on every call (one prepared point query on
-// a pooled read-only connection, a few microseconds): a revocation or an
-// expiry takes effect on the very next call, also when another process wrote
-// it. Every failure (malformed, unknown, wrong secret, revoked, expired) is
+// a pooled connection: a few microseconds on SQLite, a round trip on
+// PostgreSQL): a revocation or an expiry takes effect on the very next call,
+// also when another process or replica wrote it. Every failure (malformed, unknown, wrong secret, revoked, expired) is
 // the same Unauthenticated error with the same message, so a caller learns
 // nothing about which keys exist; the stored and presented hashes are
 // compared in constant time.
 //
-// Thread-safe. Requires migrations/0002_api_keys.sql to have been applied.
+// The rules above live here once; where the keys are kept is a backend's
+// business (SQLite: migrations/0002_api_keys.sql; PostgreSQL:
+// migrations/postgresql/0002_api_keys.sql), behind the protected row
+// operations.
+//
+// Thread-safe. Requires the backend's migrations to have been applied
+// (db::Database::Open does).
 #ifndef SCREENING_AUTH_API_KEYS_H_
 #define SCREENING_AUTH_API_KEYS_H_
 
@@ -32,7 +38,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "auth/principal.h"
-#include "store/sqlite.h"
+#include "db/database.h"
 
 namespace screening::auth {
 
@@ -66,16 +72,22 @@ struct ApiKeyInfo {
 
 class ApiKeyStore {
  public:
-  // Opens its own connections to the database file at `path`.
+  // The keys of `database`, on its backend.
+  static absl::StatusOr<std::unique_ptr<ApiKeyStore>> Open(db::Database& database);
+  // The keys in the SQLite file at `path` (migrated); opens its own
+  // connections. FailedPrecondition when the api_keys table is missing.
   static absl::StatusOr<std::unique_ptr<ApiKeyStore>> Open(const std::string& path);
-  ~ApiKeyStore();
+  // The keys in the PostgreSQL database of `pool`, which must outlive the
+  // store. FailedPrecondition when the api_keys table is missing.
+  static absl::StatusOr<std::unique_ptr<ApiKeyStore>> Open(postgres::ConnectionPool& pool);
+  virtual ~ApiKeyStore() = default;
   ApiKeyStore(const ApiKeyStore&) = delete;
   ApiKeyStore& operator=(const ApiKeyStore&) = delete;
 
-  // Creates a key. `name` is a label for people: 1..200 bytes, no control
-  // characters (InvalidArgument otherwise). An expiry, when given, must be
-  // after `now` (InvalidArgument otherwise); the key stops working at that
-  // instant.
+  // Creates a key. `name` is a label for people: 1..200 bytes of UTF-8, no
+  // control characters (InvalidArgument otherwise). An expiry, when given,
+  // must be after `now` (InvalidArgument otherwise); the key stops working at
+  // that instant.
   absl::StatusOr<CreatedApiKey> Create(absl::string_view name, Role role,
                                        std::optional<absl::Time> expires_at = std::nullopt,
                                        absl::Time now = absl::Now());
@@ -93,17 +105,28 @@ class ApiKeyStore {
   // must also refuse.
   absl::StatusOr<Principal> Authenticate(absl::string_view secret, absl::Time now = absl::Now());
 
- private:
-  struct LookupSession;
-  ApiKeyStore(std::string path, std::unique_ptr<store::Connection> writer);
-  absl::StatusOr<std::unique_ptr<LookupSession>> AcquireSession();
-  void ReleaseSession(std::unique_ptr<LookupSession> session);
+ protected:
+  ApiKeyStore() = default;
 
-  const std::string path_;
-  std::mutex writer_mu_;
-  std::unique_ptr<store::Connection> writer_;  // guarded by writer_mu_
-  std::mutex sessions_mu_;
-  std::vector<std::unique_ptr<LookupSession>> idle_sessions_;  // guarded by sessions_mu_
+  // One row of api_keys; times are Unix microseconds.
+  struct KeyRow {
+    std::string key_id;
+    std::string name;
+    std::string role;           // "screen" or "admin" as stored
+    std::string secret_sha256;  // 32 bytes
+    int64_t created_at_us = 0;
+    std::optional<int64_t> expires_at_us;
+    std::optional<int64_t> revoked_at_us;
+  };
+  // AlreadyExists when the key id is taken.
+  virtual absl::Status InsertKey(const KeyRow& row) = 0;
+  // Sets revoked_at_us unless already set; NotFound for an unknown id.
+  virtual absl::Status MarkRevoked(absl::string_view key_id, int64_t now_us) = 0;
+  // Every row, ordered by created_at_us, then key_id.
+  virtual absl::StatusOr<std::vector<KeyRow>> ReadKeys() = 0;
+  // The row of `key_id`, nullopt when there is none. On every call: no
+  // allocation beyond the row.
+  virtual absl::StatusOr<std::optional<KeyRow>> LookupKey(absl::string_view key_id) = 0;
 };
 
 }  // namespace screening::auth

@@ -11,33 +11,28 @@
 #include "absl/strings/match.h"
 #include "auth/crypto.h"
 #include "gtest/gtest.h"
-#include "store/migrations.h"
-#include "store/sqlite.h"
+#include "store_backends.h"
 
 namespace screening::auth {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
 
-class ApiKeyStoreTest : public ::testing::Test {
+class ApiKeyStoreTest : public testing::StoreBackendTest {
  protected:
   void SetUp() override {
-    char dir_template[] = "/tmp/auth_test_XXXXXX";
-    ASSERT_NE(mkdtemp(dir_template), nullptr);
-    dir_ = dir_template;
-    path_ = dir_ + "/screening.db";
-    {
-      auto db = store::Connection::Open(path_);
-      ASSERT_TRUE(db.ok()) << db.status();
-      ASSERT_TRUE(store::ApplyMigrations(**db).ok());
-    }
-    auto keys = ApiKeyStore::Open(path_);
+    StoreBackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    database_ = OpenDatabase();
+    ASSERT_NE(database_, nullptr);
+    auto keys = ApiKeyStore::Open(*database_);
     ASSERT_TRUE(keys.ok()) << keys.status();
     keys_ = std::move(*keys);
   }
   void TearDown() override {
     keys_.reset();
-    std::filesystem::remove_all(dir_);
+    database_.reset();
+    StoreBackendTest::TearDown();
   }
 
   CreatedApiKey MustCreate(Role role, std::optional<absl::Time> expires = std::nullopt) {
@@ -53,12 +48,11 @@ class ApiKeyStoreTest : public ::testing::Test {
     EXPECT_EQ(result.status().message(), kInvalidApiKeyMessage);
   }
 
-  std::string dir_;
-  std::string path_;
+  std::unique_ptr<db::Database> database_;
   std::unique_ptr<ApiKeyStore> keys_;
 };
 
-TEST_F(ApiKeyStoreTest, CreatedKeyAuthenticatesWithItsRole) {
+TEST_P(ApiKeyStoreTest, CreatedKeyAuthenticatesWithItsRole) {
   CreatedApiKey screen = MustCreate(Role::kScreen);
   CreatedApiKey admin = MustCreate(Role::kAdmin);
 
@@ -73,7 +67,7 @@ TEST_F(ApiKeyStoreTest, CreatedKeyAuthenticatesWithItsRole) {
   EXPECT_EQ(p->role, Role::kAdmin);
 }
 
-TEST_F(ApiKeyStoreTest, SecretHasDocumentedShapeAndEmbedsKeyId) {
+TEST_P(ApiKeyStoreTest, SecretHasDocumentedShapeAndEmbedsKeyId) {
   CreatedApiKey key = MustCreate(Role::kScreen);
   EXPECT_EQ(key.key_id.size(), 16u);
   ASSERT_EQ(key.secret.size(), 3u + 16 + 1 + 64);
@@ -83,7 +77,7 @@ TEST_F(ApiKeyStoreTest, SecretHasDocumentedShapeAndEmbedsKeyId) {
   EXPECT_NE(key.secret.substr(20), other.secret.substr(20));
 }
 
-TEST_F(ApiKeyStoreTest, WrongUnknownAndMalformedSecretsGetOneGenericError) {
+TEST_P(ApiKeyStoreTest, WrongUnknownAndMalformedSecretsGetOneGenericError) {
   CreatedApiKey key = MustCreate(Role::kAdmin);
   std::string wrong_last = key.secret;
   wrong_last.back() = wrong_last.back() == '0' ? '1' : '0';
@@ -108,7 +102,7 @@ TEST_F(ApiKeyStoreTest, WrongUnknownAndMalformedSecretsGetOneGenericError) {
   EXPECT_TRUE(keys_->Authenticate(key.secret, kNow).ok());
 }
 
-TEST_F(ApiKeyStoreTest, RevocationTakesEffectOnTheNextCall) {
+TEST_P(ApiKeyStoreTest, RevocationTakesEffectOnTheNextCall) {
   CreatedApiKey key = MustCreate(Role::kScreen);
   CreatedApiKey other = MustCreate(Role::kScreen);
   ASSERT_TRUE(keys_->Authenticate(key.secret, kNow).ok());
@@ -117,16 +111,18 @@ TEST_F(ApiKeyStoreTest, RevocationTakesEffectOnTheNextCall) {
   EXPECT_TRUE(keys_->Authenticate(other.secret, kNow).ok());  // only that key
 }
 
-TEST_F(ApiKeyStoreTest, RevocationByAnotherProcessOrInstanceIsSeenImmediately) {
+TEST_P(ApiKeyStoreTest, RevocationByAnotherProcessOrInstanceIsSeenImmediately) {
   CreatedApiKey key = MustCreate(Role::kScreen);
   ASSERT_TRUE(keys_->Authenticate(key.secret, kNow).ok());
-  auto second = ApiKeyStore::Open(path_);
+  std::unique_ptr<db::Database> other_replica = OpenDatabase();
+  ASSERT_NE(other_replica, nullptr);
+  auto second = ApiKeyStore::Open(*other_replica);
   ASSERT_TRUE(second.ok()) << second.status();
   ASSERT_TRUE((*second)->Revoke(key.key_id, kNow).ok());
   ExpectGenericRejection(keys_->Authenticate(key.secret, kNow));
 }
 
-TEST_F(ApiKeyStoreTest, RevokeUnknownIsNotFoundAndRevokingTwiceKeepsFirstTime) {
+TEST_P(ApiKeyStoreTest, RevokeUnknownIsNotFoundAndRevokingTwiceKeepsFirstTime) {
   EXPECT_TRUE(absl::IsNotFound(keys_->Revoke("0000000000000000", kNow)));
   CreatedApiKey key = MustCreate(Role::kScreen);
   ASSERT_TRUE(keys_->Revoke(key.key_id, kNow + absl::Seconds(1)).ok());
@@ -137,7 +133,7 @@ TEST_F(ApiKeyStoreTest, RevokeUnknownIsNotFoundAndRevokingTwiceKeepsFirstTime) {
   EXPECT_EQ((*list)[0].revoked_at, kNow + absl::Seconds(1));
 }
 
-TEST_F(ApiKeyStoreTest, ExpiredKeyIsRejectedFromItsExpiryInstantOn) {
+TEST_P(ApiKeyStoreTest, ExpiredKeyIsRejectedFromItsExpiryInstantOn) {
   const absl::Time expiry = kNow + absl::Hours(1);
   CreatedApiKey key = MustCreate(Role::kAdmin, expiry);
   EXPECT_TRUE(keys_->Authenticate(key.secret, expiry - absl::Microseconds(1)).ok());
@@ -145,7 +141,7 @@ TEST_F(ApiKeyStoreTest, ExpiredKeyIsRejectedFromItsExpiryInstantOn) {
   ExpectGenericRejection(keys_->Authenticate(key.secret, expiry + absl::Hours(24 * 365)));
 }
 
-TEST_F(ApiKeyStoreTest, CreateRejectsBadInput) {
+TEST_P(ApiKeyStoreTest, CreateRejectsBadInput) {
   EXPECT_TRUE(absl::IsInvalidArgument(keys_->Create("", Role::kScreen, std::nullopt, kNow).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(keys_->Create(std::string(201, 'x'), Role::kScreen, std::nullopt, kNow).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(keys_->Create("a\nb", Role::kScreen, std::nullopt, kNow).status()));
@@ -159,7 +155,7 @@ TEST_F(ApiKeyStoreTest, CreateRejectsBadInput) {
   EXPECT_TRUE(keys_->Create("b\xc3\xb6rse \"deposits\", eu", Role::kScreen, std::nullopt, kNow).ok());
 }
 
-TEST_F(ApiKeyStoreTest, ListShowsEveryKeyWithItsState) {
+TEST_P(ApiKeyStoreTest, ListShowsEveryKeyWithItsState) {
   CreatedApiKey a = MustCreate(Role::kScreen);
   absl::StatusOr<CreatedApiKey> b = keys_->Create("ops", Role::kAdmin, kNow + absl::Hours(2), kNow + absl::Seconds(1));
   ASSERT_TRUE(b.ok());
@@ -180,20 +176,15 @@ TEST_F(ApiKeyStoreTest, ListShowsEveryKeyWithItsState) {
   EXPECT_FALSE((*list)[1].revoked_at.has_value());
 }
 
-std::string ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-TEST_F(ApiKeyStoreTest, SecretIsNeverStoredOnlyItsHash) {
+TEST_P(ApiKeyStoreTest, SecretIsNeverStoredOnlyItsHash) {
   std::vector<CreatedApiKey> created;
   for (int i = 0; i < 5; ++i) created.push_back(MustCreate(i % 2 ? Role::kAdmin : Role::kScreen));
   for (const CreatedApiKey& key : created) ASSERT_TRUE(keys_->Authenticate(key.secret, kNow).ok());
   ASSERT_TRUE(keys_->Revoke(created[0].key_id, kNow).ok());
   keys_.reset();  // closes every connection
 
-  std::string bytes;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) bytes += ReadFileBytes(path_ + suffix);
+  database_.reset();
+  const std::string bytes = StoredBytes();
   ASSERT_FALSE(bytes.empty());
   for (const CreatedApiKey& key : created) {
     const std::string random_hex = key.secret.substr(20);
@@ -207,7 +198,7 @@ TEST_F(ApiKeyStoreTest, SecretIsNeverStoredOnlyItsHash) {
   }
 }
 
-TEST_F(ApiKeyStoreTest, WrongRoleIsDeniedAfterAuthentication) {
+TEST_P(ApiKeyStoreTest, WrongRoleIsDeniedAfterAuthentication) {
   CreatedApiKey key = MustCreate(Role::kScreen);
   absl::StatusOr<Principal> p = keys_->Authenticate(key.secret, kNow);
   ASSERT_TRUE(p.ok());
@@ -215,18 +206,14 @@ TEST_F(ApiKeyStoreTest, WrongRoleIsDeniedAfterAuthentication) {
   EXPECT_TRUE(absl::IsPermissionDenied(Authorize(*p, Role::kAdmin)));
 }
 
-TEST_F(ApiKeyStoreTest, TamperedStoredRoleIsRejected) {
+TEST_P(ApiKeyStoreTest, TamperedStoredRoleIsRejected) {
   CreatedApiKey key = MustCreate(Role::kScreen);
-  {
-    auto db = store::Connection::Open(path_);
-    ASSERT_TRUE(db.ok());
-    // The CHECK constraint keeps unknown roles out of the table entirely.
-    EXPECT_FALSE((*db)->Execute("UPDATE api_keys SET role = 'root'").ok());
-  }
+  // The CHECK constraint keeps unknown roles out of the table entirely.
+  EXPECT_FALSE(ExecuteSql("UPDATE api_keys SET role = 'root'").ok());
   EXPECT_TRUE(keys_->Authenticate(key.secret, kNow).ok());
 }
 
-TEST_F(ApiKeyStoreTest, ConcurrentAuthenticationAndRevocation) {
+TEST_P(ApiKeyStoreTest, ConcurrentAuthenticationAndRevocation) {
   std::vector<CreatedApiKey> created;
   for (int i = 0; i < 4; ++i) created.push_back(MustCreate(Role::kScreen));
   std::vector<std::thread> threads;
@@ -244,36 +231,21 @@ TEST_F(ApiKeyStoreTest, ConcurrentAuthenticationAndRevocation) {
   ExpectGenericRejection(keys_->Authenticate(created[2].secret, kNow));
 }
 
-TEST(ApiKeyStoreOpenTest, RefusesDatabaseWithoutSchema) {
-  char dir_template[] = "/tmp/auth_test_XXXXXX";
-  ASSERT_NE(mkdtemp(dir_template), nullptr);
-  std::string dir = dir_template;
-  auto keys = ApiKeyStore::Open(dir + "/empty.db");
+TEST_P(ApiKeyStoreTest, NamesThatAreNotUtf8AreRefusedOnEveryBackend) {
+  EXPECT_TRUE(absl::IsInvalidArgument(keys_->Create("b\xf6rse", Role::kScreen, std::nullopt, kNow).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(keys_->Create("\xc0\xaf", Role::kScreen, std::nullopt, kNow).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(keys_->Create("\xed\xa0\x80", Role::kScreen, std::nullopt, kNow).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(keys_->Create("ab\xe2\x82", Role::kScreen, std::nullopt, kNow).status()));
+  EXPECT_TRUE(keys_->Create("\xf0\x9f\x94\x91 vault", Role::kScreen, std::nullopt, kNow).ok());
+}
+
+TEST_P(ApiKeyStoreTest, RefusesADatabaseWithoutTheSchema) {
+  ASSERT_TRUE(ExecuteSql("DROP TABLE api_keys").ok());
+  auto keys = ApiKeyStore::Open(*database_);
   EXPECT_TRUE(absl::IsFailedPrecondition(keys.status())) << keys.status();
-  std::filesystem::remove_all(dir);
 }
 
-TEST(CryptoTest, ConstantTimeEqualsComparesEveryByte) {
-  EXPECT_TRUE(ConstantTimeEquals("", ""));
-  EXPECT_TRUE(ConstantTimeEquals(absl::string_view("a\0b", 3), absl::string_view("a\0b", 3)));
-  EXPECT_FALSE(ConstantTimeEquals(absl::string_view("a\0b", 3), absl::string_view("a\0c", 3)));
-  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
-  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
-}
-
-TEST(CryptoTest, Sha256MatchesKnownVector) {
-  Sha256Digest d = Sha256("abc");
-  EXPECT_EQ(HexEncode(absl::string_view(reinterpret_cast<const char*>(d.data()), d.size())),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
-TEST(CryptoTest, RandomBytesDiffer) {
-  auto a = RandomBytes(32);
-  auto b = RandomBytes(32);
-  ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ(a->size(), 32u);
-  EXPECT_NE(*a, *b);
-}
+SCREENING_INSTANTIATE_ON_EVERY_BACKEND(ApiKeyStoreTest);
 
 }  // namespace
 }  // namespace screening::auth
