@@ -11,6 +11,7 @@
 #include "api/convert.h"
 #include "api/raw_messages.h"
 #include "api/request_limits.h"
+#include "base/time.h"
 #include "spdlog/spdlog.h"
 #include "store/sqlite.h"
 
@@ -35,21 +36,13 @@ grpc::ServerUnaryReactor* Serve(AdminServiceImpl* service, CallGate* gate, grpc:
   return reactor;
 }
 
-std::string Rfc3339(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
-}
+std::string Rfc3339(absl::Time time) { return base::FormatRfc3339(time, base::TimePrecision::kMicros); }
 
 // Empty text is `open`; otherwise RFC 3339 (InvalidArgument naming `what`).
 // The caller has bounded the text's length (request_limits.h).
 absl::StatusOr<absl::Time> ParseTimeBound(const std::string& text, absl::Time open, const char* what) {
   if (text.empty()) return open;
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " '", Quote(text), "' is not an RFC 3339 time like 2024-05-01T00:00:00Z"));
-  }
-  return time;
+  return base::ParseRfc3339(text, what);
 }
 
 grpc::Status NoKeyStore() {

@@ -20,6 +20,7 @@
 #include "audit/legacy_rows.h"
 #include "auth/api_keys.h"
 #include "auth/principal.h"
+#include "base/time.h"
 #include "store/snapshot_store.h"
 #include "store/sqlite.h"
 
@@ -32,9 +33,7 @@ constexpr int kExitDatabase = 3;
 constexpr int kExitDamagedFile = 4;
 constexpr int kExitOldFormat = 5;
 
-std::string Rfc3339(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
-}
+std::string Rfc3339(absl::Time time) { return base::FormatRfc3339(time, base::TimePrecision::kSeconds); }
 
 // The key store on `db_path`, with the schema brought up to date first.
 std::unique_ptr<auth::ApiKeyStore> OpenKeys(const std::string& db_path) {
@@ -81,14 +80,12 @@ std::string Quoted(const std::string& value) {
 // why) when it does not parse.
 std::optional<absl::Time> ParseBound(const char* flag, const std::string& text, absl::Time open) {
   if (text.empty()) return open;
-  absl::Time parsed;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &parsed, &error)) {
-    std::fprintf(stderr, "error: %s '%s' is not an RFC 3339 time like 2026-01-01T00:00:00Z\n", flag,
-                 Quoted(text).c_str());
+  absl::StatusOr<absl::Time> parsed = base::ParseRfc3339(text, flag);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(parsed.status().message()).c_str());
     return std::nullopt;
   }
-  return parsed;
+  return *parsed;
 }
 
 }  // namespace
@@ -102,14 +99,8 @@ int RunOfflineKeysCreate(const std::string& db_path, const std::string& name, co
   }
   std::optional<absl::Time> expiry;
   if (!expires_at.empty()) {
-    absl::Time parsed;
-    std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, expires_at, &parsed, &error)) {
-      std::fprintf(stderr, "error: --expires '%s' is not an RFC 3339 time like 2030-01-01T00:00:00Z\n",
-                   Quoted(expires_at).c_str());
-      return kExitUsage;
-    }
-    expiry = parsed;
+    expiry = ParseBound("--expires", expires_at, absl::InfiniteFuture());
+    if (!expiry.has_value()) return kExitUsage;
   }
   std::unique_ptr<auth::ApiKeyStore> keys = OpenKeys(db_path);
   if (keys == nullptr) return kExitDatabase;

@@ -23,13 +23,10 @@
 #include "address/address.h"
 #include "api/convert.h"
 #include "api/raw_messages.h"
+#include "base/time.h"
 
 namespace screening::api {
 namespace {
-
-std::string FormatRfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
 
 // Answers a unary call at once with `status`.
 grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc::Status& status) {
@@ -786,7 +783,7 @@ grpc::ServerUnaryReactor* ScreeningServiceImpl::GetSnapshot(grpc::CallbackServer
   response->set_snapshot_id(info.id);
   response->set_published(info.published);
   response->set_created_at(info.created_at);
-  response->set_loaded_at(FormatRfc3339(snapshot->loaded_at));
+  response->set_loaded_at(base::FormatRfc3339(snapshot->loaded_at, base::TimePrecision::kMicros));
   for (const model::SourceReport& report : info.sources) {
     v1::SourceInfo* source = response->add_sources();
     source->set_source_id(report.source_id);
