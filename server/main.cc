@@ -41,7 +41,6 @@
 #include "api/call_gate.h"
 #include "api/key_gate.h"
 #include "api/library_logs.h"
-#include "api/offline_commands.h"
 #include "api/screening_service.h"
 #include "api/server.h"
 #include "api/snapshot_feed.h"
@@ -49,6 +48,7 @@
 #include "audit/audit_log.h"
 #include "auth/api_keys.h"
 #include "auth/rate_limiter.h"
+#include "offline/commands.h"
 #include "refresh/refresher.h"
 #include "screening/screener.h"
 #include "spdlog/spdlog.h"
@@ -60,6 +60,7 @@ namespace api = screening::api;
 namespace core = screening::screening;
 namespace refresh = screening::refresh;
 namespace store = screening::store;
+namespace offline = screening::offline;
 
 struct Flags {
   api::TransportOptions transport;
@@ -535,12 +536,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   flags.transport.max_memory_bytes = flags.max_memory_mb * 1024 * 1024;
-  if (keys_create->parsed()) return api::RunOfflineKeysCreate(flags.db, offline.name, offline.role, offline.expires);
-  if (keys_revoke->parsed()) return api::RunOfflineKeysRevoke(flags.db, offline.key_id);
-  if (keys_list->parsed()) return api::RunOfflineKeysList(flags.db);
-  if (audit_verify->parsed()) return api::RunOfflineAuditVerify(flags.db);
+  if (keys_create->parsed()) return offline::RunOfflineKeysCreate(flags.db, offline.name, offline.role, offline.expires);
+  if (keys_revoke->parsed()) return offline::RunOfflineKeysRevoke(flags.db, offline.key_id);
+  if (keys_list->parsed()) return offline::RunOfflineKeysList(flags.db);
+  if (audit_verify->parsed()) return offline::RunOfflineAuditVerify(flags.db);
   if (audit_export->parsed()) {
-    return api::RunOfflineAuditExport(flags.db, offline.from, offline.to, offline.format);
+    return offline::RunOfflineAuditExport(flags.db, offline.from, offline.to, offline.format);
   }
   return Serve(flags, import->parsed());
 }

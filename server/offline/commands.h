@@ -12,12 +12,12 @@
 // predates block storage, or records wait to be moved into blocks: a server
 // of this version does that when it starts on the file), or no audit log at
 // all.
-#ifndef SCREENING_API_OFFLINE_COMMANDS_H_
-#define SCREENING_API_OFFLINE_COMMANDS_H_
+#ifndef SCREENING_OFFLINE_COMMANDS_H_
+#define SCREENING_OFFLINE_COMMANDS_H_
 
 #include <string>
 
-namespace screening::api {
+namespace screening::offline {
 
 // `keys create`: prints the key id and its secret (once). `role` is "screen"
 // or "admin"; `expires_at` is RFC 3339 or empty (never).
@@ -38,6 +38,6 @@ int RunOfflineAuditVerify(const std::string& db_path);
 int RunOfflineAuditExport(const std::string& db_path, const std::string& from, const std::string& to,
                           const std::string& format);
 
-}  // namespace screening::api
+}  // namespace screening::offline
 
-#endif  // SCREENING_API_OFFLINE_COMMANDS_H_
+#endif  // SCREENING_OFFLINE_COMMANDS_H_

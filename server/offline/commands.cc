@@ -1,4 +1,4 @@
-#include "api/offline_commands.h"
+#include "offline/commands.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,7 +24,7 @@
 #include "store/snapshot_store.h"
 #include "store/sqlite.h"
 
-namespace screening::api {
+namespace screening::offline {
 namespace {
 
 constexpr int kExitBroken = 1;
@@ -299,4 +299,4 @@ int RunOfflineAuditExport(const std::string& db_path, const std::string& from_te
   return 0;
 }
 
-}  // namespace screening::api
+}  // namespace screening::offline
