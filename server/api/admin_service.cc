@@ -8,32 +8,27 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "api/call.h"
 #include "api/convert.h"
 #include "api/raw_messages.h"
 #include "api/request_limits.h"
 #include "base/time.h"
 #include "spdlog/spdlog.h"
-#include "store/sqlite.h"
 
 namespace screening::api {
 namespace {
 
-// A raw unary admin call: admit, parse, run `handler` (a member function
-// taking the typed request and response), serialize.
+// A raw unary admin call: admit (admin role), parse, run `handler` (a member
+// function taking the typed request and response), serialize, finish.
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* Serve(AdminServiceImpl* service, CallGate* gate, grpc::CallbackServerContext* context,
                                 const grpc::ByteBuffer* request_bytes, grpc::ByteBuffer* response_bytes,
                                 grpc::Status (AdminServiceImpl::*handler)(const Request&, Response*)) {
-  Caller caller;
-  grpc::Status status = gate->Admit(*context, Permission::kAdmin, &caller);
-  Request request;
-  if (status.ok()) status = ParseRequest(*request_bytes, &request);
-  Response response;
-  if (status.ok()) status = (service->*handler)(request, &response);
-  if (status.ok()) status = SerializeAnswer(response, response_bytes);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
+  return ServeUnary<Request, Response>(
+      *gate, {Permission::kAdmin}, context, request_bytes, response_bytes,
+      [service, handler](const Caller&, const Request& request, Response* response) {
+        return (service->*handler)(request, response);
+      });
 }
 
 std::string Rfc3339(absl::Time time) { return base::FormatRfc3339(time, base::TimePrecision::kMicros); }
@@ -143,17 +138,6 @@ grpc::Status AdminServiceImpl::DoListApiKeys(const v1::ListApiKeysRequest&, v1::
   return grpc::Status::OK;
 }
 
-absl::StatusOr<audit::VerifyReport> AdminServiceImpl::VerifyChainNow() {
-  if (deps_.audit_log != nullptr) {
-    if (absl::Status flushed = deps_.audit_log->Flush(); !flushed.ok()) return flushed;
-    return deps_.audit_log->Verify();
-  }
-  absl::StatusOr<std::unique_ptr<store::Connection>> db =
-      store::Connection::Open(deps_.db_path, store::Connection::Mode::kReadOnly);
-  if (!db.ok()) return db.status();
-  return audit::VerifyChain(**db);
-}
-
 grpc::ServerUnaryReactor* AdminServiceImpl::VerifyAudit(grpc::CallbackServerContext* context,
                                                         const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
   return Serve(this, deps_.gate, context, request, response, &AdminServiceImpl::DoVerifyAudit);
@@ -161,7 +145,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::VerifyAudit(grpc::CallbackServerCont
 
 grpc::Status AdminServiceImpl::DoVerifyAudit(const v1::VerifyAuditRequest&, v1::VerifyAuditResponse* response) {
   // Reads the whole chain on this callback thread: rare admin calls only.
-  absl::StatusOr<audit::VerifyReport> report = VerifyChainNow();
+  absl::StatusOr<audit::VerifyReport> report = deps_.audit->Verify();
   if (!report.ok()) return ToGrpcStatus(report.status());
   response->set_ok(report->ok);
   response->set_records_checked(report->records_checked);
@@ -172,18 +156,6 @@ grpc::Status AdminServiceImpl::DoVerifyAudit(const v1::VerifyAuditRequest&, v1::
   return grpc::Status::OK;
 }
 
-absl::Status AdminServiceImpl::ScanAudit(absl::Time from, absl::Time to,
-                                         const std::function<absl::Status(const audit::AuditRecord&)>& visit) {
-  if (deps_.audit_log != nullptr) {
-    if (absl::Status flushed = deps_.audit_log->Flush(); !flushed.ok()) return flushed;
-    return deps_.audit_log->Scan(from, to, visit);
-  }
-  absl::StatusOr<std::unique_ptr<store::Connection>> db =
-      store::Connection::Open(deps_.db_path, store::Connection::Mode::kReadOnly);
-  if (!db.ok()) return db.status();
-  return audit::ScanRecords(**db, from, to, visit);
-}
-
 namespace {
 
 // One ExportAudit call. A thread of its own scans the records and writes each
@@ -191,8 +163,8 @@ namespace {
 // write in flight), so memory stays at one record whatever the range.
 class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  ExportReactor(AdminServiceImpl* service, absl::Time from, absl::Time to) {
-    std::thread([this, service, from, to] { Run(service, from, to); }).detach();
+  ExportReactor(AuditReader* reader, absl::Time from, absl::Time to) {
+    std::thread([this, reader, from, to] { Run(reader, from, to); }).detach();
   }
 
   void OnWriteDone(bool ok) override {
@@ -204,8 +176,8 @@ class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnDone() override { delete this; }
 
  private:
-  void Run(AdminServiceImpl* service, absl::Time from, absl::Time to) {
-    absl::Status scanned = service->ScanAudit(from, to, [this](const audit::AuditRecord& record) -> absl::Status {
+  void Run(AuditReader* reader, absl::Time from, absl::Time to) {
+    absl::Status scanned = reader->Scan(from, to, [this](const audit::AuditRecord& record) -> absl::Status {
       v1::AuditRecord* out = response_.mutable_record();
       out->set_sequence(record.sequence);
       out->set_time(audit::FormatAuditTime(record.time));
@@ -242,29 +214,23 @@ class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   bool write_ok_ = true;
 };
 
-// Answers a refused or malformed call at once.
-class RefusedWrite final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
- public:
-  explicit RefusedWrite(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* AdminServiceImpl::ExportAudit(grpc::CallbackServerContext* context,
                                                                           const grpc::ByteBuffer* request_bytes) {
   Caller caller;
-  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kAdmin, &caller); !admitted.ok()) {
-    return new RefusedWrite(admitted);
-  }
   v1::ExportAuditRequest request;
-  if (grpc::Status parsed = ParseRequest(*request_bytes, &request); !parsed.ok()) return new RefusedWrite(parsed);
-  if (grpc::Status checked = CheckExportAuditRequest(request); !checked.ok()) return new RefusedWrite(checked);
+  if (grpc::Status admitted = AdmitAndParse(*deps_.gate, *context, {Permission::kAdmin}, *request_bytes, &request,
+                                            &caller);
+      !admitted.ok()) {
+    return new RefusedStream(admitted);
+  }
+  if (grpc::Status checked = CheckExportAuditRequest(request); !checked.ok()) return new RefusedStream(checked);
   absl::StatusOr<absl::Time> from = ParseTimeBound(request.from_time(), absl::InfinitePast(), "from_time");
-  if (!from.ok()) return new RefusedWrite(ToGrpcStatus(from.status()));
+  if (!from.ok()) return new RefusedStream(ToGrpcStatus(from.status()));
   absl::StatusOr<absl::Time> to = ParseTimeBound(request.to_time(), absl::InfiniteFuture(), "to_time");
-  if (!to.ok()) return new RefusedWrite(ToGrpcStatus(to.status()));
-  return new ExportReactor(this, *from, *to);
+  if (!to.ok()) return new RefusedStream(ToGrpcStatus(to.status()));
+  return new ExportReactor(deps_.audit, *from, *to);
 }
 
 }  // namespace screening::api

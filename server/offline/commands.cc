@@ -90,8 +90,8 @@ std::optional<absl::Time> ParseBound(const char* flag, const std::string& text, 
 
 }  // namespace
 
-int RunOfflineKeysCreate(const std::string& db_path, const std::string& name, const std::string& role_name,
-                         const std::string& expires_at) {
+int RunKeysCreate(const std::string& db_path, const std::string& name, const std::string& role_name,
+                  const std::string& expires_at) {
   std::optional<auth::Role> role = auth::ParseRole(role_name);
   if (!role.has_value()) {
     std::fprintf(stderr, "error: --role must be 'screen' or 'admin', not '%s'\n", Quoted(role_name).c_str());
@@ -116,7 +116,7 @@ int RunOfflineKeysCreate(const std::string& db_path, const std::string& name, co
   return 0;
 }
 
-int RunOfflineKeysRevoke(const std::string& db_path, const std::string& key_id) {
+int RunKeysRevoke(const std::string& db_path, const std::string& key_id) {
   std::unique_ptr<auth::ApiKeyStore> keys = OpenKeys(db_path);
   if (keys == nullptr) return kExitDatabase;
   absl::Status revoked = keys->Revoke(key_id);
@@ -128,7 +128,7 @@ int RunOfflineKeysRevoke(const std::string& db_path, const std::string& key_id) 
   return 0;
 }
 
-int RunOfflineKeysList(const std::string& db_path) {
+int RunKeysList(const std::string& db_path) {
   std::unique_ptr<auth::ApiKeyStore> keys = OpenKeys(db_path);
   if (keys == nullptr) return kExitDatabase;
   absl::StatusOr<std::vector<auth::ApiKeyInfo>> listed = keys->List();
@@ -187,7 +187,7 @@ int Unreadable(const std::string& db_path, const absl::Status& status) {
 
 }  // namespace
 
-int RunOfflineAuditVerify(const std::string& db_path) {
+int RunAuditVerify(const std::string& db_path) {
   struct stat info;
   if (stat(db_path.c_str(), &info) != 0) {
     if (errno == ENOENT) {
@@ -278,8 +278,8 @@ int RunOfflineAuditVerify(const std::string& db_path) {
   return report->ok ? 0 : kExitBroken;
 }
 
-int RunOfflineAuditExport(const std::string& db_path, const std::string& from_text, const std::string& to_text,
-                          const std::string& format_name) {
+int RunAuditExport(const std::string& db_path, const std::string& from_text, const std::string& to_text,
+                   const std::string& format_name) {
   if (format_name != "csv" && format_name != "jsonl") {
     std::fprintf(stderr, "error: --format must be 'csv' or 'jsonl', not '%s'\n", Quoted(format_name).c_str());
     return kExitUsage;
