@@ -1,9 +1,6 @@
 #include "api/admin_service.h"
 
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -32,13 +29,6 @@ grpc::ServerUnaryReactor* Serve(AdminServiceImpl* service, CallGate* gate, grpc:
 }
 
 std::string Rfc3339(absl::Time time) { return base::FormatRfc3339(time, base::TimePrecision::kMicros); }
-
-// Empty text is `open`; otherwise RFC 3339 (InvalidArgument naming `what`).
-// The caller has bounded the text's length (request_limits.h).
-absl::StatusOr<absl::Time> ParseTimeBound(const std::string& text, absl::Time open, const char* what) {
-  if (text.empty()) return open;
-  return base::ParseRfc3339(text, what);
-}
 
 grpc::Status NoKeyStore() {
   return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "API key management is not available on this server");
@@ -95,7 +85,7 @@ grpc::Status AdminServiceImpl::DoCreateApiKey(const v1::CreateApiKeyRequest& req
   }
   std::optional<absl::Time> expires_at;
   if (!request.expires_at().empty()) {
-    absl::StatusOr<absl::Time> parsed = ParseTimeBound(request.expires_at(), absl::InfiniteFuture(), "expires_at");
+    absl::StatusOr<absl::Time> parsed = base::ParseRfc3339(request.expires_at(), "expires_at");
     if (!parsed.ok()) return ToGrpcStatus(parsed.status());
     expires_at = *parsed;
   }
@@ -154,83 +144,6 @@ grpc::Status AdminServiceImpl::DoVerifyAudit(const v1::VerifyAuditRequest&, v1::
     response->set_problem(report->problem);
   }
   return grpc::Status::OK;
-}
-
-namespace {
-
-// One ExportAudit call. A thread of its own scans the records and writes each
-// one, waiting for the previous write to complete (the reactor API allows one
-// write in flight), so memory stays at one record whatever the range.
-class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
- public:
-  ExportReactor(AuditReader* reader, absl::Time from, absl::Time to) {
-    std::thread([this, reader, from, to] { Run(reader, from, to); }).detach();
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    write_done_ = true;
-    write_ok_ = ok;
-    cv_.notify_one();
-  }
-  void OnDone() override { delete this; }
-
- private:
-  void Run(AuditReader* reader, absl::Time from, absl::Time to) {
-    absl::Status scanned = reader->Scan(from, to, [this](const audit::AuditRecord& record) -> absl::Status {
-      v1::AuditRecord* out = response_.mutable_record();
-      out->set_sequence(record.sequence);
-      out->set_time(audit::FormatAuditTime(record.time));
-      out->set_key_id(record.key_id);
-      out->set_reference(record.reference);
-      out->set_request_id(record.request_id);
-      out->set_normalized_address(record.normalized_address);
-      out->set_chain(record.chain);
-      out->set_verdict(record.verdict);
-      out->clear_matched_listing_ids();
-      for (int64_t id : record.matched_listing_ids) out->add_matched_listing_ids(id);
-      out->set_snapshot_id(record.snapshot_id);
-      out->set_previous_hash(record.previous_hash);
-      out->set_record_hash(record.record_hash);
-      std::unique_lock<std::mutex> lock(mu_);
-      if (grpc::Status serialized = SerializeAnswer(response_, &bytes_); !serialized.ok()) {
-        return absl::InternalError(serialized.error_message());
-      }
-      write_done_ = false;
-      StartWrite(&bytes_);
-      cv_.wait(lock, [this] { return write_done_; });
-      if (!write_ok_) return absl::CancelledError("the client stopped reading the export");
-      return absl::OkStatus();
-    });
-    // Last use of `this`: OnDone may delete the reactor once Finish is called.
-    Finish(ToGrpcStatus(scanned));
-  }
-
-  v1::ExportAuditResponse response_;
-  grpc::ByteBuffer bytes_;  // response_, being written
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool write_done_ = false;
-  bool write_ok_ = true;
-};
-
-}  // namespace
-
-grpc::ServerWriteReactor<grpc::ByteBuffer>* AdminServiceImpl::ExportAudit(grpc::CallbackServerContext* context,
-                                                                          const grpc::ByteBuffer* request_bytes) {
-  Caller caller;
-  v1::ExportAuditRequest request;
-  if (grpc::Status admitted = AdmitAndParse(*deps_.gate, *context, {Permission::kAdmin}, *request_bytes, &request,
-                                            &caller);
-      !admitted.ok()) {
-    return new RefusedStream(admitted);
-  }
-  if (grpc::Status checked = CheckExportAuditRequest(request); !checked.ok()) return new RefusedStream(checked);
-  absl::StatusOr<absl::Time> from = ParseTimeBound(request.from_time(), absl::InfinitePast(), "from_time");
-  if (!from.ok()) return new RefusedStream(ToGrpcStatus(from.status()));
-  absl::StatusOr<absl::Time> to = ParseTimeBound(request.to_time(), absl::InfiniteFuture(), "to_time");
-  if (!to.ok()) return new RefusedStream(ToGrpcStatus(to.status()));
-  return new ExportReactor(deps_.audit, *from, *to);
 }
 
 }  // namespace screening::api

@@ -33,4 +33,9 @@ absl::StatusOr<absl::Time> ParseRfc3339(std::string_view text, std::string_view 
                                                   "' is not an RFC 3339 time like 2026-01-01T00:00:00Z"));
 }
 
+absl::StatusOr<absl::Time> ParseRfc3339Bound(std::string_view text, absl::Time open, std::string_view what) {
+  if (text.empty()) return open;
+  return ParseRfc3339(text, what);
+}
+
 }  // namespace screening::base

@@ -24,6 +24,9 @@ std::string FormatRfc3339(absl::Time time, TimePrecision precision);
 // Any RFC 3339 time (any offset, any fraction). InvalidArgument naming `what`
 // and showing the text (escaped, cut short) with an example when it is not one.
 absl::StatusOr<absl::Time> ParseRfc3339(std::string_view text, std::string_view what);
+// One end of a time range: ParseRfc3339, except that empty text is `open`
+// (absl::InfinitePast() or absl::InfiniteFuture(), say).
+absl::StatusOr<absl::Time> ParseRfc3339Bound(std::string_view text, absl::Time open, std::string_view what);
 
 }  // namespace screening::base
 

@@ -79,8 +79,7 @@ std::string Quoted(const std::string& value) {
 // An RFC 3339 bound of `flag`, or `open` when empty; nullopt (after saying
 // why) when it does not parse.
 std::optional<absl::Time> ParseBound(const char* flag, const std::string& text, absl::Time open) {
-  if (text.empty()) return open;
-  absl::StatusOr<absl::Time> parsed = base::ParseRfc3339(text, flag);
+  absl::StatusOr<absl::Time> parsed = base::ParseRfc3339Bound(text, open, flag);
   if (!parsed.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(parsed.status().message()).c_str());
     return std::nullopt;

@@ -22,6 +22,13 @@ TEST(TimeTest, ParsesAnyOffsetAndFraction) {
             "2024-05-01T12:00:00Z");
 }
 
+TEST(TimeTest, AnEmptyBoundIsOpen) {
+  EXPECT_EQ(*ParseRfc3339Bound("", absl::InfinitePast(), "from"), absl::InfinitePast());
+  EXPECT_EQ(*ParseRfc3339Bound("1970-01-01T00:00:01Z", absl::InfinitePast(), "from"), absl::FromUnixSeconds(1));
+  EXPECT_EQ(ParseRfc3339Bound("soon", absl::InfiniteFuture(), "to").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(TimeTest, RefusalNamesTheFieldAndEscapesTheText) {
   absl::StatusOr<absl::Time> t = ParseRfc3339("yesterday\n", "--from");
   ASSERT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
