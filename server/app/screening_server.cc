@@ -212,7 +212,8 @@ absl::Status ScreeningServer::Start() {
     spdlog::info("audit log: verifying the chain in {} before adding to it", db_path);
     absl::StatusOr<std::unique_ptr<audit::AuditLog>> opened = audit::AuditLog::Open(db_path, audit_options);
     if (!opened.ok()) {
-      const std::string message = absl::StrCat("cannot open the audit log in ", db_path, ": ", opened.status().message());
+      const std::string message =
+          absl::StrCat("cannot open the audit log in ", db_path, ": ", opened.status().message());
       // Damaged (exit 4): a supervisor must not just restart.
       if (absl::IsDataLoss(opened.status())) return absl::DataLossError(message);
       if (absl::IsInvalidArgument(opened.status())) return absl::InvalidArgumentError(message);
