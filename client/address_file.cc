@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/utf8.h"
 #include "format.h"
 
 namespace screening::cli {
@@ -140,7 +141,7 @@ bool AddressFileReader::ParseLine(std::string line, std::size_t full_length,
     }
   }
   std::size_t bad_offset = 0;
-  if (!IsValidUtf8(trimmed, &bad_offset)) {
+  if (!base::IsValidUtf8(trimmed, &bad_offset)) {
     char byte[8];
     std::snprintf(byte, sizeof byte, "0x%02X",
                   static_cast<unsigned char>(trimmed[bad_offset]));

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "base/utf8.h"
 #include "exit_codes.h"
 #include "format.h"
 #include "screening/v1/screening.grpc.pb.h"
@@ -14,9 +15,9 @@ int RunCheck(const Connection& connection, const CheckOptions& options) {
     std::cerr << "error: the address is empty\n";
     return kExitUsage;
   }
-  if (!IsValidUtf8(options.address, &bad_offset) ||
-      !IsValidUtf8(options.chain, &bad_offset) ||
-      !IsValidUtf8(options.reference, &bad_offset)) {
+  if (!base::IsValidUtf8(options.address, &bad_offset) ||
+      !base::IsValidUtf8(options.chain, &bad_offset) ||
+      !base::IsValidUtf8(options.reference, &bad_offset)) {
     std::cerr << "error: the address, chain and reference must be UTF-8 text\n";
     return kExitUsage;
   }

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "base/json.h"
 #include "format.h"
 
 namespace screening::cli {
@@ -40,13 +41,13 @@ void FileReport::Add(const ItemOutcome& o) {
 
   if (json_) {
     *out_ << "{\"line\":" << o.input.line_number
-          << ",\"input\":" << JsonString(o.input.address)
-          << ",\"chain_hint\":" << JsonString(o.input.chain);
+          << ",\"input\":" << base::JsonString(o.input.address)
+          << ",\"chain_hint\":" << base::JsonString(o.input.chain);
     if (usable_result) {
       *out_ << ",\"result\":" << MessageToJson(o.result);
     } else {
-      *out_ << ",\"error\":{\"code\":" << JsonString(error_code)
-            << ",\"message\":" << JsonString(error_message) << "}";
+      *out_ << ",\"error\":{\"code\":" << base::JsonString(error_code)
+            << ",\"message\":" << base::JsonString(error_message) << "}";
     }
     *out_ << "}\n";
   } else if (usable_result) {

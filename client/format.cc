@@ -5,48 +5,14 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "base/json.h"
+#include "base/utf8.h"
+
 namespace screening::cli {
 namespace {
 
 using screening::v1::ListKind;
 using screening::v1::Verdict;
-
-// Decodes one UTF-8 sequence at text[pos]. Returns its length and sets
-// *code_point, or returns 0 for a malformed, overlong, surrogate or
-// out-of-range sequence.
-std::size_t DecodeUtf8(std::string_view text, std::size_t pos,
-                       std::uint32_t* code_point) {
-  const auto byte = [&](std::size_t i) {
-    return static_cast<unsigned char>(text[i]);
-  };
-  const unsigned char lead = byte(pos);
-  std::size_t length;
-  std::uint32_t value;
-  std::uint32_t minimum;
-  if (lead < 0x80) {
-    *code_point = lead;
-    return 1;
-  } else if ((lead & 0xE0) == 0xC0) {
-    length = 2, value = lead & 0x1F, minimum = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, value = lead & 0x0F, minimum = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, value = lead & 0x07, minimum = 0x10000;
-  } else {
-    return 0;
-  }
-  if (pos + length > text.size()) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((byte(pos + i) & 0xC0) != 0x80) return 0;
-    value = (value << 6) | (byte(pos + i) & 0x3F);
-  }
-  if (value < minimum || value > 0x10FFFF ||
-      (value >= 0xD800 && value <= 0xDFFF)) {
-    return 0;
-  }
-  *code_point = value;
-  return length;
-}
 
 // Code points that reorder or hide text on screen.
 bool IsInvisibleFormatting(std::uint32_t c) {
@@ -84,7 +50,7 @@ std::string Printable(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::uint32_t c = 0;
-    const std::size_t length = DecodeUtf8(text, pos, &c);
+    const std::size_t length = base::DecodeUtf8(text, pos, &c);
     if (length == 0) {
       out += Hex2(static_cast<unsigned char>(text[pos]));
       ++pos;
@@ -112,54 +78,6 @@ std::string PrintableAbbreviated(std::string_view text, std::size_t max_chars) {
          std::to_string(text.size()) + " bytes)";
 }
 
-bool IsValidUtf8(std::string_view text, std::size_t* bad_offset) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::uint32_t c;
-    const std::size_t length = DecodeUtf8(text, pos, &c);
-    if (length == 0) {
-      if (bad_offset != nullptr) *bad_offset = pos;
-      return false;
-    }
-    pos += length;
-  }
-  return true;
-}
-
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::uint32_t c = 0;
-    const std::size_t length = DecodeUtf8(text, pos, &c);
-    if (length == 0) {
-      out += "\\ufffd";
-      ++pos;
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7F || c == 0x2028 || c == 0x2029) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out.append(text.substr(pos, length));
-        }
-    }
-    pos += length;
-  }
-  out += '"';
-  return out;
-}
-
 std::string MessageToJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -170,7 +88,7 @@ std::string MessageToJson(const google::protobuf::Message& message) {
       google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) {
     // Only possible for malformed messages; still emit valid JSON.
-    return "{\"json_error\":" + JsonString(status.ToString()) + "}";
+    return "{\"json_error\":" + base::JsonString(status.ToString()) + "}";
   }
   return json;
 }

@@ -25,15 +25,7 @@ std::string Printable(std::string_view text);
 // full length, for echoing inputs that may be megabytes long.
 std::string PrintableAbbreviated(std::string_view text, std::size_t max_chars);
 
-// True when `text` is well-formed UTF-8 (what protobuf string fields require).
-// On false, *bad_offset is the offset of the first bad byte.
-bool IsValidUtf8(std::string_view text, std::size_t* bad_offset);
-
 // --- JSON ------------------------------------------------------------------
-
-// A JSON string literal (with quotes). Invalid UTF-8 bytes become U+FFFD,
-// since JSON text must be UTF-8; control characters are \u-escaped.
-std::string JsonString(std::string_view text);
 
 // One line of JSON for a proto message: proto field names (snake_case),
 // enum names, fields at their default values included. int64 fields are JSON

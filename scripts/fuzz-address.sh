@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds fuzz/address_fuzzer.cc with Debian's clang++ (libFuzzer, ASan, UBSan;
-# any sanitizer report aborts) straight from the address sources, and runs it
+# any sanitizer report aborts) straight from the address sources (and the
+# SHA-256 of server/base they use), and runs it
 # for a bounded time over a seed corpus made at run time from the official
 # vectors (tests/testdata), the shipped lists (lists/) and, when present, the
 # upstream lists (../shared/data). Exit 77 (ctest SKIP) when clang++ is absent.
@@ -26,7 +27,7 @@ trap 'rm -rf "$work"' EXIT
 echo "fuzz-address: building with $cxx"
 # shellcheck disable=SC2046
 "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -I "$root/server" "$root/fuzz/address_fuzzer.cc" "$root"/server/address/*.cc \
+  -I "$root/server" "$root/fuzz/address_fuzzer.cc" "$root"/server/address/*.cc "$root"/server/base/sha256.cc \
   $(pkg-config --libs absl_status absl_statusor absl_strings) -lcrypto \
   -o "$work/address_fuzzer"
 

@@ -9,7 +9,7 @@
 
 #include "address/address.h"
 #include "address/keccak.h"
-#include "address/sha256.h"
+#include "address/base58.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "address/sha256.h"
+#include "base/sha256.h"
 
 namespace screening::address::internal {
 namespace {
@@ -138,9 +138,15 @@ absl::Status Base58CheckDecode(std::string_view text, Base58Alphabet alphabet, s
   return absl::OkStatus();
 }
 
+void DoubleSha256(const uint8_t* data, size_t len, uint8_t out[base::kSha256Bytes]) {
+  uint8_t first[base::kSha256Bytes];
+  base::Sha256(data, len, first);
+  base::Sha256(first, base::kSha256Bytes, out);
+}
+
 absl::Status VerifyBase58Checksum(const uint8_t* data, size_t len) {
   if (len < 4) return absl::InvalidArgumentError("base58check data shorter than its checksum");
-  uint8_t digest[kSha256Size];
+  uint8_t digest[base::kSha256Bytes];
   DoubleSha256(data, len - 4, digest);
   if (std::memcmp(digest, data + len - 4, 4) != 0) return absl::InvalidArgumentError("base58check checksum mismatch");
   return absl::OkStatus();
@@ -148,7 +154,7 @@ absl::Status VerifyBase58Checksum(const uint8_t* data, size_t len) {
 
 std::string Base58CheckEncode(const uint8_t* payload, size_t len, Base58Alphabet alphabet) {
   std::string buffer(reinterpret_cast<const char*>(payload), len);
-  uint8_t digest[kSha256Size];
+  uint8_t digest[base::kSha256Bytes];
   DoubleSha256(payload, len, digest);
   buffer.append(reinterpret_cast<const char*>(digest), 4);
   return Base58Encode(reinterpret_cast<const uint8_t*>(buffer.data()), buffer.size(), alphabet);

@@ -12,6 +12,10 @@
 
 namespace screening::address::internal {
 
+// SHA-256(SHA-256(data[0, len))) into `out`: base58check's checksum is its
+// first four bytes.
+void DoubleSha256(const uint8_t* data, size_t len, uint8_t out[32]);
+
 enum class Base58Alphabet { kBitcoin, kXrp };
 
 inline constexpr std::string_view kBitcoinBase58Chars =

@@ -22,14 +22,15 @@ inline uint64_t Rotl(uint64_t x, int n) { return n == 0 ? x : (x << n) | (x >> (
 // Keccak-f[1600] with the 25 lanes held in locals so the compiler keeps them in
 // registers; every index below is a compile-time constant (lane x + 5y).
 // A second clone for x86-64-v3 CPUs (chosen at load time) uses BMI's andn and
-// rorx, about 15% faster than baseline x86-64.
+// rorx, which baseline x86-64 lacks.
 //
 // The 24 rounds are fully unrolled: the round constants become immediates and
-// the copies from e* back to a* disappear into register renaming; ~7% faster
-// than the rolled loop, and as fast as a generated straight-line version. One
+// the copies from e* back to a* disappear into register renaming. That beats
+// the rolled loop and matches a generated straight-line version, and one
 // permutation then costs what OpenSSL's assembly one does (bench/address,
-// BM_OpensslSha3_256_Marginal), which is as far as scalar code goes: lane
-// complementing only saves NOTs, and andn already folds them (x86-64-v3).
+// BM_OpensslSha3_256_Marginal; the figures: bench/README.md, "Figures behind
+// code comments"), which is as far as scalar code goes: lane complementing
+// only saves NOTs, and andn already folds them (x86-64-v3).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif

@@ -1,56 +1,34 @@
 #include "api/admin_service.h"
 
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "api/call.h"
 #include "api/convert.h"
 #include "api/raw_messages.h"
 #include "api/request_limits.h"
+#include "base/time.h"
 #include "spdlog/spdlog.h"
-#include "store/sqlite.h"
 
 namespace screening::api {
 namespace {
 
-// A raw unary admin call: admit, parse, run `handler` (a member function
-// taking the typed request and response), serialize.
+// A raw unary admin call: admit (admin role), parse, run `handler` (a member
+// function taking the typed request and response), serialize, finish.
 template <typename Request, typename Response>
 grpc::ServerUnaryReactor* Serve(AdminServiceImpl* service, CallGate* gate, grpc::CallbackServerContext* context,
                                 const grpc::ByteBuffer* request_bytes, grpc::ByteBuffer* response_bytes,
                                 grpc::Status (AdminServiceImpl::*handler)(const Request&, Response*)) {
-  Caller caller;
-  grpc::Status status = gate->Admit(*context, Permission::kAdmin, &caller);
-  Request request;
-  if (status.ok()) status = ParseRequest(*request_bytes, &request);
-  Response response;
-  if (status.ok()) status = (service->*handler)(request, &response);
-  if (status.ok()) status = SerializeAnswer(response, response_bytes);
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(status);
-  return reactor;
+  return ServeUnary<Request, Response>(
+      *gate, {Permission::kAdmin}, context, request_bytes, response_bytes,
+      [service, handler](const Caller&, const Request& request, Response* response) {
+        return (service->*handler)(request, response);
+      });
 }
 
-std::string Rfc3339(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", time, absl::UTCTimeZone());
-}
-
-// Empty text is `open`; otherwise RFC 3339 (InvalidArgument naming `what`).
-// The caller has bounded the text's length (request_limits.h).
-absl::StatusOr<absl::Time> ParseTimeBound(const std::string& text, absl::Time open, const char* what) {
-  if (text.empty()) return open;
-  absl::Time time;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " '", Quote(text), "' is not an RFC 3339 time like 2024-05-01T00:00:00Z"));
-  }
-  return time;
-}
+std::string Rfc3339(absl::Time time) { return base::FormatRfc3339(time, base::TimePrecision::kMicros); }
 
 grpc::Status NoKeyStore() {
   return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "API key management is not available on this server");
@@ -107,7 +85,7 @@ grpc::Status AdminServiceImpl::DoCreateApiKey(const v1::CreateApiKeyRequest& req
   }
   std::optional<absl::Time> expires_at;
   if (!request.expires_at().empty()) {
-    absl::StatusOr<absl::Time> parsed = ParseTimeBound(request.expires_at(), absl::InfiniteFuture(), "expires_at");
+    absl::StatusOr<absl::Time> parsed = base::ParseRfc3339(request.expires_at(), "expires_at");
     if (!parsed.ok()) return ToGrpcStatus(parsed.status());
     expires_at = *parsed;
   }
@@ -150,17 +128,6 @@ grpc::Status AdminServiceImpl::DoListApiKeys(const v1::ListApiKeysRequest&, v1::
   return grpc::Status::OK;
 }
 
-absl::StatusOr<audit::VerifyReport> AdminServiceImpl::VerifyChainNow() {
-  if (deps_.audit_log != nullptr) {
-    if (absl::Status flushed = deps_.audit_log->Flush(); !flushed.ok()) return flushed;
-    return deps_.audit_log->Verify();
-  }
-  absl::StatusOr<std::unique_ptr<store::Connection>> db =
-      store::Connection::Open(deps_.db_path, store::Connection::Mode::kReadOnly);
-  if (!db.ok()) return db.status();
-  return audit::VerifyChain(**db);
-}
-
 grpc::ServerUnaryReactor* AdminServiceImpl::VerifyAudit(grpc::CallbackServerContext* context,
                                                         const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
   return Serve(this, deps_.gate, context, request, response, &AdminServiceImpl::DoVerifyAudit);
@@ -168,7 +135,7 @@ grpc::ServerUnaryReactor* AdminServiceImpl::VerifyAudit(grpc::CallbackServerCont
 
 grpc::Status AdminServiceImpl::DoVerifyAudit(const v1::VerifyAuditRequest&, v1::VerifyAuditResponse* response) {
   // Reads the whole chain on this callback thread: rare admin calls only.
-  absl::StatusOr<audit::VerifyReport> report = VerifyChainNow();
+  absl::StatusOr<audit::VerifyReport> report = deps_.audit->Verify();
   if (!report.ok()) return ToGrpcStatus(report.status());
   response->set_ok(report->ok);
   response->set_records_checked(report->records_checked);
@@ -177,101 +144,6 @@ grpc::Status AdminServiceImpl::DoVerifyAudit(const v1::VerifyAuditRequest&, v1::
     response->set_problem(report->problem);
   }
   return grpc::Status::OK;
-}
-
-absl::Status AdminServiceImpl::ScanAudit(absl::Time from, absl::Time to,
-                                         const std::function<absl::Status(const audit::AuditRecord&)>& visit) {
-  if (deps_.audit_log != nullptr) {
-    if (absl::Status flushed = deps_.audit_log->Flush(); !flushed.ok()) return flushed;
-    return deps_.audit_log->Scan(from, to, visit);
-  }
-  absl::StatusOr<std::unique_ptr<store::Connection>> db =
-      store::Connection::Open(deps_.db_path, store::Connection::Mode::kReadOnly);
-  if (!db.ok()) return db.status();
-  return audit::ScanRecords(**db, from, to, visit);
-}
-
-namespace {
-
-// One ExportAudit call. A thread of its own scans the records and writes each
-// one, waiting for the previous write to complete (the reactor API allows one
-// write in flight), so memory stays at one record whatever the range.
-class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
- public:
-  ExportReactor(AdminServiceImpl* service, absl::Time from, absl::Time to) {
-    std::thread([this, service, from, to] { Run(service, from, to); }).detach();
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    write_done_ = true;
-    write_ok_ = ok;
-    cv_.notify_one();
-  }
-  void OnDone() override { delete this; }
-
- private:
-  void Run(AdminServiceImpl* service, absl::Time from, absl::Time to) {
-    absl::Status scanned = service->ScanAudit(from, to, [this](const audit::AuditRecord& record) -> absl::Status {
-      v1::AuditRecord* out = response_.mutable_record();
-      out->set_sequence(record.sequence);
-      out->set_time(audit::FormatAuditTime(record.time));
-      out->set_key_id(record.key_id);
-      out->set_reference(record.reference);
-      out->set_request_id(record.request_id);
-      out->set_normalized_address(record.normalized_address);
-      out->set_chain(record.chain);
-      out->set_verdict(record.verdict);
-      out->clear_matched_listing_ids();
-      for (int64_t id : record.matched_listing_ids) out->add_matched_listing_ids(id);
-      out->set_snapshot_id(record.snapshot_id);
-      out->set_previous_hash(record.previous_hash);
-      out->set_record_hash(record.record_hash);
-      std::unique_lock<std::mutex> lock(mu_);
-      if (grpc::Status serialized = SerializeAnswer(response_, &bytes_); !serialized.ok()) {
-        return absl::InternalError(serialized.error_message());
-      }
-      write_done_ = false;
-      StartWrite(&bytes_);
-      cv_.wait(lock, [this] { return write_done_; });
-      if (!write_ok_) return absl::CancelledError("the client stopped reading the export");
-      return absl::OkStatus();
-    });
-    // Last use of `this`: OnDone may delete the reactor once Finish is called.
-    Finish(ToGrpcStatus(scanned));
-  }
-
-  v1::ExportAuditResponse response_;
-  grpc::ByteBuffer bytes_;  // response_, being written
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool write_done_ = false;
-  bool write_ok_ = true;
-};
-
-// Answers a refused or malformed call at once.
-class RefusedWrite final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
- public:
-  explicit RefusedWrite(const grpc::Status& status) { Finish(status); }
-  void OnDone() override { delete this; }
-};
-
-}  // namespace
-
-grpc::ServerWriteReactor<grpc::ByteBuffer>* AdminServiceImpl::ExportAudit(grpc::CallbackServerContext* context,
-                                                                          const grpc::ByteBuffer* request_bytes) {
-  Caller caller;
-  if (grpc::Status admitted = deps_.gate->Admit(*context, Permission::kAdmin, &caller); !admitted.ok()) {
-    return new RefusedWrite(admitted);
-  }
-  v1::ExportAuditRequest request;
-  if (grpc::Status parsed = ParseRequest(*request_bytes, &request); !parsed.ok()) return new RefusedWrite(parsed);
-  if (grpc::Status checked = CheckExportAuditRequest(request); !checked.ok()) return new RefusedWrite(checked);
-  absl::StatusOr<absl::Time> from = ParseTimeBound(request.from_time(), absl::InfinitePast(), "from_time");
-  if (!from.ok()) return new RefusedWrite(ToGrpcStatus(from.status()));
-  absl::StatusOr<absl::Time> to = ParseTimeBound(request.to_time(), absl::InfiniteFuture(), "to_time");
-  if (!to.ok()) return new RefusedWrite(ToGrpcStatus(to.status()));
-  return new ExportReactor(this, *from, *to);
 }
 
 }  // namespace screening::api

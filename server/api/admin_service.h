@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "api/audit_reader.h"
 #include "api/call_gate.h"
 #include "audit/audit_log.h"
 #include "auth/api_keys.h"
@@ -17,14 +18,12 @@ struct AdminDeps {
   refresh::Refresher* refresher = nullptr;
   CallGate* gate = nullptr;
   auth::ApiKeyStore* keys = nullptr;    // null: key RPCs answer FAILED_PRECONDITION
-  // The running log (audit on): Verify/Export flush it first, so they see every
-  // record accepted before the call. Null (audit off): they read `db_path`.
-  audit::AuditLog* audit_log = nullptr;
-  std::string db_path;
+  // Where VerifyAudit and ExportAudit read the record (audit_reader.h).
+  AuditReader* audit = nullptr;
 };
 
 // Every method is served raw, as in ScreeningServiceImpl: a request is parsed
-// only once its caller is admitted, and one that does not parse is
+// only once its caller is admitted (call.h), and one that does not parse is
 // INVALID_ARGUMENT naming its type (see raw_messages.h). A method added to
 // the service must be added to this chain too.
 using AdminServiceBase = v1::AdminService::WithRawCallbackMethod_Reload<
@@ -59,13 +58,6 @@ class AdminServiceImpl : public AdminServiceBase {
   grpc::ServerWriteReactor<grpc::ByteBuffer>* ExportAudit(grpc::CallbackServerContext* context,
                                                           const grpc::ByteBuffer* request) override;
 
-  // The chain's verification / committed records in [from, to), after
-  // flushing the running log (used by the RPCs and the export thread).
-  absl::StatusOr<audit::VerifyReport> VerifyChainNow();
-  absl::Status ScanAudit(absl::Time from, absl::Time to,
-                         const std::function<absl::Status(const audit::AuditRecord&)>& visit);
-
- protected:
   const AdminDeps& deps() const { return deps_; }
 
  private:

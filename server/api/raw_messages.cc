@@ -1,7 +1,6 @@
 #include "api/raw_messages.h"
 
 #include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/stubs/common.h>
 #include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/proto_buffer_reader.h>
@@ -11,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "base/utf8.h"
 
 namespace screening::api {
 namespace {
@@ -58,7 +58,7 @@ std::string Walk(CodedInputStream& in, const Descriptor* type, const std::string
     if (text) {
       std::string value;
       if (!in.ReadString(&value, static_cast<int>(length))) return Malformed(in, path);
-      if (!google::protobuf::internal::IsStructurallyValidUTF8(value.data(), static_cast<int>(value.size()))) {
+      if (!base::IsValidUtf8(value)) {
         return absl::StrCat(name, " is not valid UTF-8");
       }
       continue;

@@ -15,15 +15,15 @@
 #include <string>
 #include "absl/strings/string_view.h"
 
-#include "address/address.h"
 #include "api/audit_sink.h"
+#include "screening/screener.h"
 #include "screening/v1/admin.pb.h"
 #include "screening/v1/screening.pb.h"
 
 namespace screening::api {
 
 // ScreenRequest / GetAddressHistoryRequest.address (and not blank).
-inline constexpr size_t kMaxAddressBytes = address::kMaxAddressLength;
+inline constexpr size_t kMaxAddressBytes = screening::kMaxAddressBytes;
 // ScreenRequest / GetAddressHistoryRequest.chain: twice the longest label the
 // address layer knows.
 inline constexpr size_t kMaxChainBytes = 32;

@@ -1,9 +1,8 @@
 #include "lists/importer.h"
 
-#include <openssl/evp.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/sha256.h"
 #include "lists/fetch.h"
 #include "lists/formats.h"
 #include "lists/text_checks.h"
@@ -19,20 +18,6 @@ void FillPublished(ImportedSource* source) {
 }
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * length);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
-}
 
 absl::StatusOr<ImportedSource> ImportSource(const SourceSpec& spec, std::string_view bytes,
                                             std::string_view comments_bytes) {
@@ -87,7 +72,7 @@ absl::StatusOr<FetchedSource> FetchSource(const SourceSpec& spec, absl::Duration
   absl::StatusOr<std::string> bytes = FetchBytes(spec.location, timeout);
   if (!bytes.ok()) return bytes.status();
   fetched.bytes = std::move(*bytes);
-  fetched.sha256 = Sha256Hex(fetched.bytes);
+  fetched.sha256 = base::Sha256Hex(fetched.bytes);
   if (!spec.sha256.empty() && spec.sha256 != fetched.sha256) {
     return absl::FailedPreconditionError(absl::StrCat("source \"", spec.id, "\": ", spec.location, " has SHA-256 ",
                                                       fetched.sha256, " but the sources file pins ", spec.sha256,

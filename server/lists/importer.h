@@ -66,9 +66,6 @@ absl::StatusOr<FetchedSource> FetchSource(const SourceSpec& spec, absl::Duration
 // Frees `fetched`'s buffers as soon as they are parsed.
 absl::StatusOr<ImportedSource> ImportFetched(const SourceSpec& spec, FetchedSource fetched);
 
-// Lowercase hex SHA-256 of `bytes` (OpenSSL).
-std::string Sha256Hex(std::string_view bytes);
-
 }  // namespace screening::lists
 
 #endif  // SCREENING_LISTS_IMPORTER_H_

@@ -3,41 +3,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "base/utf8.h"
 
 namespace screening::lists {
 namespace {
 
 bool StartsWith(std::string_view bytes, std::string_view prefix) {
   return bytes.size() >= prefix.size() && bytes.substr(0, prefix.size()) == prefix;
-}
-
-// Length of the valid UTF-8 sequence at bytes[i], or 0 if it is invalid
-// (overlong forms, surrogates and code points above U+10FFFF included).
-size_t Utf8SequenceLength(std::string_view bytes, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(bytes[k]); };
-  const unsigned char b0 = byte(i);
-  if (b0 < 0x80) return 1;
-  size_t length;
-  unsigned char low = 0x80, high = 0xBF;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    length = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    length = 3;
-    if (b0 == 0xE0) low = 0xA0;
-    if (b0 == 0xED) high = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    length = 4;
-    if (b0 == 0xF0) low = 0x90;
-    if (b0 == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + length > bytes.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return length;
 }
 
 }  // namespace
@@ -64,7 +36,7 @@ absl::Status CheckUtf8Text(std::string_view bytes, std::string_view what) {
       return absl::InvalidArgumentError(
           absl::StrCat(name, ": NUL byte at line ", line, " (byte ", i, "); not UTF-8 text"));
     }
-    const size_t length = Utf8SequenceLength(bytes, i);
+    const size_t length = base::DecodeUtf8(bytes, i);
     if (length == 0) {
       return absl::InvalidArgumentError(absl::StrCat(name, ": invalid UTF-8 at line ", line, " (byte ", i,
                                                      "); the file must be UTF-8"));

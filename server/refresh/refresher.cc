@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/time.h"
 #include "lists/importer.h"
 #include "lists/sources.h"
 #include "refresh/delisting_guard.h"
@@ -231,7 +232,7 @@ void Refresher::RecordFailure(const absl::Status& status) {
   spdlog::error("list refresh failed, {}: {}",
                 screener_->Current() != nullptr ? "the serving snapshot stays" : "no snapshot serves",
                 std::string(status.message()));
-  store_->RecordRefresh(absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
+  store_->RecordRefresh(base::FormatRfc3339(absl::Now(), base::TimePrecision::kMicros),
                         std::string(status.message()))
       .IgnoreError();
 }
@@ -263,7 +264,7 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
     // Byte-identical sources: re-importing would rebuild the same snapshot, at
     // a cost that grows with the lists (minutes at 10 M entries).
     absl::Time now = absl::Now();
-    store_->RecordRefresh(absl::FormatTime(absl::RFC3339_full, now, absl::UTCTimeZone()), "").IgnoreError();
+    store_->RecordRefresh(base::FormatRfc3339(now, base::TimePrecision::kMicros), "").IgnoreError();
     screener_->RecordSuccessfulRefresh(now);
     {
       std::lock_guard<std::mutex> lock(state_mu_);
@@ -321,7 +322,7 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
     Serve(std::move(loaded));
     if (options_.on_new_snapshot) options_.on_new_snapshot(outcome.snapshot_id);
   }
-  store_->RecordRefresh(absl::FormatTime(absl::RFC3339_full, now, absl::UTCTimeZone()), "").IgnoreError();
+  store_->RecordRefresh(base::FormatRfc3339(now, base::TimePrecision::kMicros), "").IgnoreError();
   screener_->RecordSuccessfulRefresh(now);
   {
     std::lock_guard<std::mutex> lock(state_mu_);

@@ -1,14 +1,12 @@
 #include "refresh/snapshot_builder.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "address/address.h"
+#include "base/sha256.h"
 #include "filter/bloom_filter.h"
 
 namespace screening::refresh {
@@ -47,19 +45,12 @@ std::string CanonicalEncoding(const model::EntityListing& e) {
   return out;
 }
 
+// The snapshot id: each part framed as "<decimal length>\n<bytes>" (the
+// framing is part of every stored snapshot id: it never changes).
 std::string Sha256Hex(const std::vector<std::string>& parts) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  for (const std::string& part : parts) {
-    std::string framed = absl::StrCat(part.size(), "\n", part);
-    EVP_DigestUpdate(ctx, framed.data(), framed.size());
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx, digest, &length);
-  EVP_MD_CTX_free(ctx);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  base::Sha256Hasher hasher;
+  for (const std::string& part : parts) hasher.Update(absl::StrCat(part.size(), "\n")).Update(part);
+  return hasher.FinishHex();
 }
 
 }  // namespace

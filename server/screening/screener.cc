@@ -63,6 +63,8 @@ absl::Status Screener::CheckInput(std::string_view address) {
   return absl::OkStatus();
 }
 
+std::string_view Screener::TrimmedInput(std::string_view address) { return address::TrimWhitespace(address); }
+
 absl::StatusOr<std::shared_ptr<const Snapshot>> Screener::ServingSnapshot(bool* stale) const {
   std::shared_ptr<const Snapshot> snapshot = Current();
   if (snapshot == nullptr) {

@@ -42,6 +42,9 @@
 
 namespace screening::screening {
 
+// Longest address input, in bytes (CheckInput).
+inline constexpr size_t kMaxAddressBytes = address::kMaxAddressLength;
+
 enum class Verdict { kClear, kMatch, kInvalidAddress };
 
 const char* VerdictName(Verdict verdict);
@@ -117,6 +120,8 @@ class Screener {
 
   // Validates the raw input size rules; OK or InvalidArgument naming the problem.
   static absl::Status CheckInput(std::string_view address);
+  // The text of `address` the rules read: without surrounding whitespace.
+  static std::string_view TrimmedInput(std::string_view address);
 
   // The hint rule: the keys `query` is looked up under (see the file comment).
   // Screen applies it; GetAddressHistory uses it to read the same keys.

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "address/address.h"
 #include "api/convert.h"
+#include "api/wire_encoders.h"
 #include "api/request_limits.h"
 #include "gtest/gtest.h"
 #include "lists/importer.h"

@@ -1,4 +1,5 @@
 // FetchBytes and LoadSource against a local HTTP server (cpp-httplib) serving real files.
+#include "base/sha256.h"
 #include "lists/fetch.h"
 
 #include <httplib.h>
@@ -139,17 +140,17 @@ TEST_F(FetchTest, LoadSourceOverHttpChecksThePin) {
   absl::StatusOr<ImportedSource> unpinned = LoadSource(spec, absl::Seconds(10));
   ASSERT_TRUE(unpinned.ok()) << unpinned.status();
   EXPECT_EQ(unpinned->listings.size(), 969u);
-  EXPECT_EQ(unpinned->report.sha256, Sha256Hex(ofac_csv_));
+  EXPECT_EQ(unpinned->report.sha256, base::Sha256Hex(ofac_csv_));
   EXPECT_EQ(unpinned->report.location, Url("/ofac.csv"));
   EXPECT_EQ(unpinned->report.published, "2026-08-20");  // from the rows, not the fetch date
 
-  spec.sha256 = Sha256Hex(ofac_csv_);
+  spec.sha256 = base::Sha256Hex(ofac_csv_);
   EXPECT_TRUE(LoadSource(spec, absl::Seconds(10)).ok());
 
   spec.sha256 = std::string(64, '0');
   absl::StatusOr<ImportedSource> mismatch = LoadSource(spec, absl::Seconds(10));
   EXPECT_EQ(mismatch.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(std::string(mismatch.status().message()), HasSubstr(Sha256Hex(ofac_csv_)));
+  EXPECT_THAT(std::string(mismatch.status().message()), HasSubstr(base::Sha256Hex(ofac_csv_)));
 
   EXPECT_EQ(LoadSource(OfacSpec(Url("/missing")), absl::Seconds(10)).status().code(),
             absl::StatusCode::kUnavailable);

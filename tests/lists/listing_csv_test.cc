@@ -1,4 +1,5 @@
 // listing-csv, and the bad-input rules every importer shares.
+#include "base/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
@@ -129,7 +130,7 @@ TEST(ImporterTest, UnknownFormatIsRejected) {
 }
 
 TEST(ImporterTest, Sha256OfKnownInput) {
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(base::Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

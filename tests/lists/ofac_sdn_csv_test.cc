@@ -1,6 +1,7 @@
 // ofac-sdn-csv against real OFAC sdn.csv / sdn_comments.csv files (watchman test data).
 #include <algorithm>
 
+#include "base/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lists/fetch.h"
@@ -77,7 +78,7 @@ TEST(OfacSdnCsvTest, LoadSourceDatesTheFileByItsModificationTime) {
   EXPECT_EQ(result->report.published, *mtime);
   EXPECT_EQ(result->listings[0].published, *mtime);
   EXPECT_THAT(result->report.warnings, ::testing::Contains(HasSubstr("modification date")));
-  EXPECT_EQ(result->report.sha256, Sha256Hex(ReadAll(sdn)));
+  EXPECT_EQ(result->report.sha256, base::Sha256Hex(ReadAll(sdn)));
 }
 
 TEST(OfacSdnCsvTest, BadInputs) {

@@ -1,4 +1,6 @@
-#include "api/offline_commands.h"
+// screening-server audit verify|export: the audit log in the database file,
+// read-only (never created or migrated here).
+#include "offline/commands.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,45 +15,24 @@
 #include <optional>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "audit/audit_log.h"
 #include "audit/legacy_rows.h"
-#include "auth/api_keys.h"
-#include "auth/principal.h"
-#include "store/snapshot_store.h"
+#include "offline/common.h"
 #include "store/sqlite.h"
 
-namespace screening::api {
+namespace screening::offline {
 namespace {
 
-constexpr int kExitBroken = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitDatabase = 3;
-constexpr int kExitDamagedFile = 4;
-constexpr int kExitOldFormat = 5;
-
-std::string Rfc3339(absl::Time time) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
-}
-
-// The key store on `db_path`, with the schema brought up to date first.
-std::unique_ptr<auth::ApiKeyStore> OpenKeys(const std::string& db_path) {
-  absl::StatusOr<std::unique_ptr<store::SnapshotStore>> schema = store::SnapshotStore::Open(db_path);
-  if (!schema.ok()) {
-    std::fprintf(stderr, "error: cannot open the database %s: %s\n", db_path.c_str(),
-                 std::string(schema.status().message()).c_str());
-    return nullptr;
-  }
-  absl::StatusOr<std::unique_ptr<auth::ApiKeyStore>> keys = auth::ApiKeyStore::Open(db_path);
-  if (!keys.ok()) {
-    std::fprintf(stderr, "error: cannot open the API keys in %s: %s\n", db_path.c_str(),
-                 std::string(keys.status().message()).c_str());
-    return nullptr;
-  }
-  return std::move(*keys);
-}
+using internal::kExitBroken;
+using internal::kExitDamagedFile;
+using internal::kExitDatabase;
+using internal::kExitOldFormat;
+using internal::kExitUsage;
+using internal::ParseBound;
+using internal::Quoted;
+using internal::Rfc3339;
 
 // Read-only: reading the audit log must never create or migrate the file.
 std::unique_ptr<store::Connection> OpenForReading(const std::string& db_path) {
@@ -70,90 +51,7 @@ std::unique_ptr<store::Connection> OpenForReading(const std::string& db_path) {
   return std::move(*db);
 }
 
-// A flag's value as it may be echoed in a message: escaped, and cut short.
-std::string Quoted(const std::string& value) {
-  constexpr size_t kShown = 64;
-  std::string shown = absl::CHexEscape(absl::string_view(value).substr(0, kShown));
-  return value.size() > kShown ? shown + "..." : shown;
-}
-
-// An RFC 3339 bound of `flag`, or `open` when empty; nullopt (after saying
-// why) when it does not parse.
-std::optional<absl::Time> ParseBound(const char* flag, const std::string& text, absl::Time open) {
-  if (text.empty()) return open;
-  absl::Time parsed;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &parsed, &error)) {
-    std::fprintf(stderr, "error: %s '%s' is not an RFC 3339 time like 2026-01-01T00:00:00Z\n", flag,
-                 Quoted(text).c_str());
-    return std::nullopt;
-  }
-  return parsed;
-}
-
 }  // namespace
-
-int RunOfflineKeysCreate(const std::string& db_path, const std::string& name, const std::string& role_name,
-                         const std::string& expires_at) {
-  std::optional<auth::Role> role = auth::ParseRole(role_name);
-  if (!role.has_value()) {
-    std::fprintf(stderr, "error: --role must be 'screen' or 'admin', not '%s'\n", Quoted(role_name).c_str());
-    return kExitUsage;
-  }
-  std::optional<absl::Time> expiry;
-  if (!expires_at.empty()) {
-    absl::Time parsed;
-    std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, expires_at, &parsed, &error)) {
-      std::fprintf(stderr, "error: --expires '%s' is not an RFC 3339 time like 2030-01-01T00:00:00Z\n",
-                   Quoted(expires_at).c_str());
-      return kExitUsage;
-    }
-    expiry = parsed;
-  }
-  std::unique_ptr<auth::ApiKeyStore> keys = OpenKeys(db_path);
-  if (keys == nullptr) return kExitDatabase;
-  absl::StatusOr<auth::CreatedApiKey> created = keys->Create(name, *role, expiry);
-  if (!created.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(created.status().message()).c_str());
-    return absl::IsInvalidArgument(created.status()) ? kExitUsage : kExitDatabase;
-  }
-  std::printf("key_id: %s\nrole: %s\nexpires: %s\nsecret: %s\n", created->key_id.c_str(), role_name.c_str(),
-              expires_at.empty() ? "never" : expires_at.c_str(), created->secret.c_str());
-  std::fflush(stdout);
-  std::fprintf(stderr, "The secret is shown only this once: only its hash is stored.\n");
-  return 0;
-}
-
-int RunOfflineKeysRevoke(const std::string& db_path, const std::string& key_id) {
-  std::unique_ptr<auth::ApiKeyStore> keys = OpenKeys(db_path);
-  if (keys == nullptr) return kExitDatabase;
-  absl::Status revoked = keys->Revoke(key_id);
-  if (!revoked.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(revoked.message()).c_str());
-    return absl::IsNotFound(revoked) ? kExitUsage : kExitDatabase;
-  }
-  std::printf("revoked %s\n", key_id.c_str());
-  return 0;
-}
-
-int RunOfflineKeysList(const std::string& db_path) {
-  std::unique_ptr<auth::ApiKeyStore> keys = OpenKeys(db_path);
-  if (keys == nullptr) return kExitDatabase;
-  absl::StatusOr<std::vector<auth::ApiKeyInfo>> listed = keys->List();
-  if (!listed.ok()) {
-    std::fprintf(stderr, "error: %s\n", std::string(listed.status().message()).c_str());
-    return kExitDatabase;
-  }
-  std::printf("%-16s  %-6s  %-20s  %-20s  %-20s  %s\n", "KEY_ID", "ROLE", "CREATED", "EXPIRES", "REVOKED", "NAME");
-  for (const auth::ApiKeyInfo& key : *listed) {
-    std::printf("%-16s  %-6s  %-20s  %-20s  %-20s  %s\n", key.key_id.c_str(),
-                std::string(auth::RoleName(key.role)).c_str(), Rfc3339(key.created_at).c_str(),
-                key.expires_at ? Rfc3339(*key.expires_at).c_str() : "never",
-                key.revoked_at ? Rfc3339(*key.revoked_at).c_str() : "-", key.name.c_str());
-  }
-  return 0;
-}
 
 namespace {
 
@@ -196,7 +94,7 @@ int Unreadable(const std::string& db_path, const absl::Status& status) {
 
 }  // namespace
 
-int RunOfflineAuditVerify(const std::string& db_path) {
+int RunAuditVerify(const std::string& db_path) {
   struct stat info;
   if (stat(db_path.c_str(), &info) != 0) {
     if (errno == ENOENT) {
@@ -287,8 +185,8 @@ int RunOfflineAuditVerify(const std::string& db_path) {
   return report->ok ? 0 : kExitBroken;
 }
 
-int RunOfflineAuditExport(const std::string& db_path, const std::string& from_text, const std::string& to_text,
-                          const std::string& format_name) {
+int RunAuditExport(const std::string& db_path, const std::string& from_text, const std::string& to_text,
+                   const std::string& format_name) {
   if (format_name != "csv" && format_name != "jsonl") {
     std::fprintf(stderr, "error: --format must be 'csv' or 'jsonl', not '%s'\n", Quoted(format_name).c_str());
     return kExitUsage;
@@ -308,4 +206,4 @@ int RunOfflineAuditExport(const std::string& db_path, const std::string& from_te
   return 0;
 }
 
-}  // namespace screening::api
+}  // namespace screening::offline
