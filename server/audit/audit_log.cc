@@ -142,13 +142,14 @@ absl::Status AuditLog::CheckFields(const AuditEntry& entry) {
 
 AuditRecord AuditLog::ToRecord(AuditEntry&& entry) {
   AuditRecord r;
-  static_cast<AuditEntry&>(r) = std::move(entry);
-  r.key_id = SanitizeUtf8(std::move(r.key_id));
-  r.reference = SanitizeUtf8(std::move(r.reference));
-  r.request_id = SanitizeUtf8(std::move(r.request_id));
-  r.normalized_address = SanitizeUtf8(std::move(r.normalized_address));
-  r.chain = SanitizeUtf8(std::move(r.chain));
-  r.snapshot_id = SanitizeUtf8(std::move(r.snapshot_id));
+  r.key_id = SanitizeUtf8(std::move(entry.key_id));
+  r.reference = SanitizeUtf8(std::move(entry.reference));
+  r.request_id = SanitizeUtf8(std::move(entry.request_id));
+  r.normalized_address = SanitizeUtf8(std::move(entry.normalized_address));
+  r.chain = SanitizeUtf8(std::move(entry.chain));
+  r.verdict = entry.verdict;
+  r.matched_listing_ids = std::move(entry.matched_listing_ids);
+  r.snapshot_id = SanitizeUtf8(std::move(entry.snapshot_id));
   return r;
 }
 
