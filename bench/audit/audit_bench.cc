@@ -25,6 +25,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "audit/audit_log.h"
+#include "bench_entries.h"
 #include "benchmark/benchmark.h"
 #include "store/migrations.h"
 #include "store/sqlite.h"
@@ -50,21 +51,6 @@ class TempDb {
   std::string path_;
 };
 
-const std::string kSnapshot = "3f5a0c9be1d2477a8b6e0f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4";
-
-AuditEntry MakeEntry(int64_t i, Verdict verdict) {
-  AuditEntry e;
-  e.key_id = "k3y1d0123456789a";
-  e.reference = absl::StrCat("load-", i % 100000);
-  e.request_id = absl::StrCat("a1b2c3d4e5f6-", i / 1000, "/", i % 1000);
-  e.normalized_address = absl::StrCat("0x8589427373d6d84e98730d7795d8f6f8731f", 1000 + i % 9000);
-  e.chain = "EVM";
-  e.verdict = verdict;
-  if (verdict == Verdict::kMatch) e.matched_listing_ids = {1234, 5678};
-  e.snapshot_id = kSnapshot;
-  return e;
-}
-
 std::unique_ptr<AuditLog> OpenLog(const TempDb& db) {
   AuditLog::Options options;
   // Only the tail of a run is shorter than a batch: commit it soon.
@@ -74,28 +60,12 @@ std::unique_ptr<AuditLog> OpenLog(const TempDb& db) {
   return std::move(*log);
 }
 
-// Each iteration appends kRecords to a fresh log and waits until the writer
-// has committed them all (not the final fsync of Shutdown, which is paused:
-// it flushes the whole run's dirty pages at once, unlike steady state).
-// Between the first and the last record the queue fills and Append waits for
-// the writer, so this is the steady-state rate at which the log takes records.
-constexpr int kRecords = 200000;
-
-std::vector<AuditEntry> MakeEntries(Verdict verdict) {
-  std::vector<AuditEntry> entries;
-  entries.reserve(kRecords);
-  for (int k = 0; k < kRecords; ++k) entries.push_back(MakeEntry(k, verdict));
-  return entries;
-}
-
-void WaitCommitted(AuditLog& log) {
-  while (true) {
-    AuditLog::Stats stats = log.stats();
-    if (stats.committed_sequence == stats.last_sequence) return;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-}
-
+// Each iteration appends kRecords (bench_entries.h) to a fresh log and waits
+// until the writer has committed them all (not the final fsync of Shutdown,
+// which is paused: it flushes the whole run's dirty pages at once, unlike
+// steady state). Between the first and the last record the queue fills and
+// Append waits for the writer, so this is the steady-state rate at which the
+// log takes records.
 void BM_AppendClear(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
@@ -154,27 +124,19 @@ BENCHMARK(BM_AppendClearBatch)
 
 // The writer's hashing alone, per record.
 void BM_RecordHash(benchmark::State& state) {
-  AuditEntry e = MakeEntry(42, Verdict::kClear);
-  RecordFields f;
-  f.sequence = 123456789;
-  f.time = absl::FromUnixMicros(1'764'000'000'123'456);
-  f.key_id = e.key_id;
-  f.reference = e.reference;
-  f.request_id = e.request_id;
-  f.normalized_address = e.normalized_address;
-  f.chain = e.chain;
-  f.verdict = VerdictName(e.verdict);
-  f.snapshot_id = e.snapshot_id;
+  AuditRecord r;
+  static_cast<AuditEntry&>(r) = MakeEntry(42, Verdict::kClear);
+  r.sequence = 123456789;
+  r.time = absl::FromUnixMicros(1'764'000'000'123'456);
   std::string previous(kHashHexLength, 'a');
-  f.previous_hash = previous;
   std::string scratch;
   RecordDigest digest;
   char hash[kHashHexLength];
   for (auto _ : state) {  // what the writer does per record: the digest, and its hex for the next one
-    ComputeRecordDigest(f, scratch, digest);
+    ComputeRecordDigest(r, "", previous, scratch, digest);
     DigestToHex(digest, hash);
     benchmark::DoNotOptimize(hash);
-    ++f.sequence;
+    ++r.sequence;
   }
   state.SetItemsProcessed(state.iterations());
 }

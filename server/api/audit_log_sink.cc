@@ -4,10 +4,10 @@
 
 namespace screening::api {
 
-absl::Status AuditLogSink::Record(AuditEntry entry) { return log_->Append(std::move(entry)).status(); }
+absl::Status AuditLogSink::Record(AuditEntry entry) { return log_->Append(std::move(entry)); }
 
 absl::Status AuditLogSink::RecordBatch(std::vector<AuditEntry>&& entries) {
-  return log_->AppendBatch(std::move(entries)).status();
+  return log_->AppendBatch(std::move(entries));
 }
 
 void AuditLogSink::RecordBatchAsync(std::vector<AuditEntry>&& entries, std::function<void(absl::Status)> done) {

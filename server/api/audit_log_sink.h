@@ -1,8 +1,9 @@
 // AuditSink over the hash-chained audit::AuditLog: one record per screening
 // result. A MATCH returns only once durable (AuditLog's contract); CLEAR and
 // INVALID_ADDRESS are enqueued and committed in batches. While the log
-// refuses records (a failing disk, damage found) every call gets its error
-// at once, with nothing recorded: the caller answers UNAVAILABLE.
+// refuses records (a failing disk, a lost PostgreSQL, damage found) every
+// call gets its error at once, with nothing recorded: the caller answers
+// UNAVAILABLE.
 #ifndef SCREENING_API_AUDIT_LOG_SINK_H_
 #define SCREENING_API_AUDIT_LOG_SINK_H_
 

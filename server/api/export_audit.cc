@@ -10,6 +10,7 @@
 #include "api/raw_messages.h"
 #include "api/request_limits.h"
 #include "base/time.h"
+#include "model/verdict.h"
 
 namespace screening::api {
 namespace {
@@ -42,7 +43,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       out->set_request_id(record.request_id);
       out->set_normalized_address(record.normalized_address);
       out->set_chain(record.chain);
-      out->set_verdict(record.verdict);
+      out->set_verdict(std::string(model::VerdictName(record.verdict)));
       out->clear_matched_listing_ids();
       for (int64_t id : record.matched_listing_ids) out->add_matched_listing_ids(id);
       out->set_snapshot_id(record.snapshot_id);

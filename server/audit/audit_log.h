@@ -1,12 +1,18 @@
 // The compliance record: a tamper-evident, hash-chained log of every
-// screening, stored in blocks of records (audit/block.h) in the SQLite
-// tables of migrations/0004_audit_blocks.sql.
+// screening, stored in blocks of records (audit/block.h) in a chain store
+// (audit/chain_store.h): a SQLite file (audit/sqlite_chain.h) or a
+// PostgreSQL database that every replica writes (audit/postgres_chain.h).
+// This file is the writer: the queue, the writer thread, batching,
+// durability, the failing state and the checks at open. Verification is
+// audit/verify.h, reading and export audit/scan.h, retention audit/prune.h.
 //
 // Durability contract
 //  - Append of a MATCH returns only after that record, and every record
-//    appended before it, is committed and the WAL holding the commit is
-//    fdatasynced (what synchronous=FULL does at commit): a match survives a
-//    process crash or power loss once Append has returned OK.
+//    appended before it, is committed durably: on SQLite the WAL holding
+//    the commit is fdatasynced (what synchronous=FULL does at commit); on
+//    PostgreSQL COMMIT has returned with synchronous_commit on (PostgreSQL
+//    has flushed it to its WAL). A match survives a process crash or power
+//    loss once Append has returned OK. Many matches share one commit.
 //  - CLEAR and INVALID_ADDRESS records are only enqueued: a background writer
 //    commits them in batches, one transaction per batch, when batch_size
 //    records wait or batch_interval has passed, whichever comes first.
@@ -23,10 +29,11 @@
 //  - Shutdown (and the destructor) stops new appends and commits every
 //    accepted record before returning: a graceful shutdown loses none.
 //
-// A failing disk
-//  - A commit or WAL sync that fails (disk full, I/O error, read-only file)
-//    puts the log in the failing state at once; so does a write that has
-//    not returned after stall_timeout. While failing, every Append,
+// A failing disk, a lost database
+//  - A commit or WAL sync that fails (disk full, I/O error, read-only file;
+//    on PostgreSQL a lost connection or a server that went away) puts the
+//    log in the failing state at once; so does a write that has not
+//    returned after stall_timeout. While failing, every Append,
 //    AppendBatch and AppendBatchAsync is refused at once with Unavailable,
 //    before anything of it is recorded: no caller's thread waits on a disk
 //    that stopped, the queue does not grow, and nothing is answered that is
@@ -36,8 +43,11 @@
 //    retries them every batch_interval or so; a MATCH waiting for them gets
 //    the error (it stays queued: recorded once the disk works, never
 //    answered). The first write that succeeds ends the failing state: the
-//    queued records are committed in sequence order (the chain verifies)
-//    and appends are accepted again, with nothing for anyone to do.
+//    queued records are committed in order (the chain verifies) and appends
+//    are accepted again, with nothing for anyone to do. On PostgreSQL each
+//    retry reconnects first; a commit whose outcome was lost with the
+//    connection is looked up before anything is written again, so a record
+//    is never committed twice nor skipped (audit/postgres_chain.h).
 //  - health() says whether appends are accepted and why not;
 //    Options::on_health_change is called on every change, so a health check
 //    can turn NOT_SERVING within moments of the first failed write.
@@ -80,32 +90,36 @@
 //  - VerifyRecent finding damage while the server runs refuses every append
 //    from then on (DataLoss): the same stop as at start, until a restart
 //    with the acknowledgement.
+//  - On PostgreSQL, processes opening the same chain verify (and
+//    acknowledge) one at a time, so an acknowledgement is made once: the
+//    next ones find the segment and go on.
 //
-// Ordering: sequence numbers are dense, assigned at Append in call order;
-// time is taken from the clock at Append, truncated to microseconds and never
-// earlier than the previous record's (time is non-decreasing in sequence).
+// Ordering: sequence numbers are dense and assigned when the records are
+// committed, in the order they were appended (Append returns before it is
+// known, except for a MATCH, so it returns no number at all: both stores
+// behave alike). With several writers (PostgreSQL) the database orders the
+// commits: each writer's records keep their order, interleaved commit by
+// commit with the others'. Time is taken from the clock at Append,
+// truncated to microseconds, and raised at commit to the previous record's
+// when earlier (time is non-decreasing in sequence, whatever the writers'
+// clocks say).
 //
 // Tamper evidence: Verify recomputes every hash. An attacker who can write
 // the file AND recompute the chain up to its end can forge it; anchor the
 // head (VerifyReport::head_sequence/head_hash) outside the database, e.g. in
 // the periodic export, to catch that. While this process runs, Verify also
-// checks the tail against the head it committed itself.
+// checks the tail against the head it committed itself; on PostgreSQL
+// against the head the writers recorded (audit_head) too.
 //
-// WAL checkpoints: the writer's connection does not checkpoint on commit
-// (SQLite's autocheckpoint would stall the writer for the checkpoint's
-// copying and fsyncs while appends queue up). A checkpointer thread with its
-// own connection runs a PASSIVE checkpoint whenever the WAL has grown by
-// kCheckpointPages since the last one; the writer checkpoints itself only if
-// the WAL reaches kWriterCheckpointPages (the background thread cannot keep
-// up, or readers keep the WAL from being reused), which bounds the WAL file.
-//
-// One AuditLog per database file (it owns the chain head). Thread-safe.
+// One AuditLog per process and store. On SQLite it owns the chain head (one
+// process per file); on PostgreSQL any number of processes append to one
+// chain. Thread-safe.
 #ifndef SCREENING_AUDIT_AUDIT_LOG_H_
 #define SCREENING_AUDIT_AUDIT_LOG_H_
 
 #include <condition_variable>
-#include <deque>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -118,80 +132,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "audit/block.h"
+#include "audit/chain_store.h"
+#include "audit/prune.h"
 #include "audit/record.h"
-#include "store/sqlite.h"
-
-struct sqlite3;
+#include "audit/scan.h"
+#include "audit/sqlite_chain.h"
+#include "audit/verify.h"
 
 namespace screening::audit {
-
-// Ten calendar years: 3650 days plus 3, the most leap days any ten-year span
-// holds, so pruning never removes a record younger than ten years.
-inline constexpr absl::Duration kDefaultRetention = absl::Hours(24 * (3650 + 3));
-
-// Records an operator acknowledged as damaged (Options::accept_damage_at):
-// kept as found, not part of any verified segment.
-struct AcknowledgedDamage {
-  int64_t from = 0;                   // the first record not verified (anchor_sequence + 1)
-  int64_t to = 0;                     // the last (segment_first_sequence - 1)
-  int64_t first_bad = 0;              // the record the verification named (the flag's value)
-  int64_t anchor_sequence = 0;        // the last record that verified: the next segment links to it
-  int64_t segment_first_sequence = 0; // the DAMAGE_ACKNOWLEDGED record
-  std::string problem;                // what the verification found
-  std::string acknowledged_by;
-  absl::Time acknowledged_at;
-};
-
-struct VerifyReport {
-  bool ok = true;                  // every segment verifies
-  int64_t records_checked = 0;     // records whose links and hash were confirmed
-  int64_t first_bad_sequence = 0;  // when !ok: the first record that breaks the chain
-  std::string problem;             // when !ok: what is wrong, for people
-  int64_t checkpoint_sequence = 0; // last pruned record (0: nothing pruned)
-  int64_t head_sequence = 0;       // last record confirmed (or the checkpoint)
-  std::string head_hash;           // its record_hash: anchor this externally
-  absl::Time head_time = absl::InfinitePast();
-  std::vector<AcknowledgedDamage> acknowledged_damage;  // in sequence order
-};
-
-// The chain head a verifier expects the file to contain (see Verify).
-struct ChainHead {
-  int64_t sequence = 0;
-  std::string record_hash;
-};
-
-// Checks the chain in `db` (any connection; read in one transaction):
-// sequence numbers are dense from the checkpoint (or 1) within each chain
-// segment (acknowledged damage between segments is skipped and listed in
-// the report), each block's
-// previous_hash is the record_hash of the record before it (or the
-// checkpoint's / genesis), every record's record_hash matches its contents
-// and its predecessor's hash, every block decodes and its sequence and time
-// columns agree with its records. With `expected_head`, also that the file
-// still holds that record with that hash (detects a truncated or rewritten
-// tail). Stops at the first problem. Errors for database failures, and
-// FailedPrecondition for a file whose records are not all in blocks yet
-// (audit/legacy_rows.h).
-absl::StatusOr<VerifyReport> VerifyChain(store::Connection& db,
-                                         const std::optional<ChainHead>& expected_head = std::nullopt);
-
-inline constexpr int kCheckpointPages = 1000;         // SQLite's default autocheckpoint
-inline constexpr int kWriterCheckpointPages = 16000;  // 64 MiB of 4 KiB pages
-
-enum class ExportFormat { kCsv, kJsonLines };
-
-// Records with from <= time < to, oldest first. Use absl::InfinitePast() /
-// absl::InfiniteFuture() for open bounds. `visit` returning an error stops
-// the scan with that error; DataLoss for a block that does not decode, and
-// FailedPrecondition as for VerifyChain. Does not verify the chain.
-absl::Status ScanRecords(store::Connection& db, absl::Time from, absl::Time to,
-                         const std::function<absl::Status(const AuditRecord&)>& visit);
-
-// ScanRecords written to `out` (see audit/export.h for both formats);
-// returns the number of records written.
-absl::StatusOr<int64_t> ExportRecords(store::Connection& db, absl::Time from, absl::Time to,
-                                      ExportFormat format, std::ostream& out);
 
 class AuditLog {
  public:
@@ -201,14 +149,15 @@ class AuditLog {
     size_t queue_capacity = 65536;
     // The writer commits as soon as this many records wait.
     size_t batch_size = 2048;
-    // ... and at the latest this long after the previous commit.
+    // ... and at the latest this long after the previous commit; also the
+    // pause between retries while the store fails.
     absl::Duration batch_interval = absl::Milliseconds(100);
     // Source of record times (tests inject a fake clock).
     std::function<absl::Time()> clock = [] { return absl::Now(); };
     // The longest an append waits for room in a full queue before it is
     // refused (Unavailable).
     absl::Duration max_queue_wait = absl::Seconds(1);
-    // A write still running after this long counts as a failing disk.
+    // A write still running after this long counts as a failing store.
     absl::Duration stall_timeout = absl::Seconds(5);
     // Called (on the writer's or VerifyRecent's thread) whenever
     // health().accepting may have changed; must be short and must not call
@@ -234,72 +183,76 @@ class AuditLog {
 
   struct Health {
     bool accepting = true;  // appends are accepted
-    absl::Status problem;   // when not: why (Unavailable: the disk; DataLoss: damage found)
+    absl::Status problem;   // when not: why (Unavailable: the store; DataLoss: damage found)
     int64_t queued = 0;     // accepted, not yet committed
     int64_t refused_appends = 0;
   };
 
   struct Stats {
-    int64_t last_sequence = 0;       // last assigned
-    int64_t committed_sequence = 0;  // last committed
+    int64_t accepted = 0;            // records this instance accepted
+    int64_t committed = 0;           // ... and committed
+    int64_t committed_sequence = 0;  // the last record this instance committed (at Open: the head)
     int64_t queued = 0;              // accepted, not yet committed
     int64_t batches = 0;             // transactions committed by this instance
     int64_t blocked_appends = 0;     // appends that waited on a full queue
     int64_t write_failures = 0;
-    int64_t moved_from_rows = 0;     // records Open moved from audit_log into blocks
-    int64_t refused_appends = 0;     // appends refused: failing disk, full queue, damage
+    int64_t moved_from_rows = 0;     // records Open moved from audit_log into blocks (SQLite)
+    int64_t refused_appends = 0;     // appends refused: failing store, full queue, damage
   };
 
-  // Opens the log in the database at `path` (migrations applied; else
-  // FailedPrecondition), moves records from before block storage into
-  // blocks (audit/legacy_rows.h: FailedPrecondition if they do not verify),
-  // verifies the chain (see "Damage"), resumes it from its head and starts
-  // the writer thread. InvalidArgument for a zero capacity or batch size, a
-  // non-positive duration, or accept_damage_at when the chain verifies and
-  // no acknowledged damage starts there; DataLoss when the chain is broken
-  // (and accept_damage_at does not name the first bad record) or SQLite
-  // finds the file damaged.
+  using PruneResult = audit::PruneResult;
+
+  // Opens the log over `store` (audit/sqlite_chain.h, audit/postgres_chain.h):
+  // checks the schema (FailedPrecondition when migrations are missing or, on
+  // PostgreSQL, the database has another schema version), moves records from
+  // before block storage into blocks (SQLite; audit/legacy_rows.h:
+  // FailedPrecondition if they do not verify), verifies the chain (see
+  // "Damage"), resumes it from its head and starts the writer thread.
+  // InvalidArgument for a zero capacity or batch size, a non-positive
+  // duration, or accept_damage_at when the chain verifies and no
+  // acknowledged damage starts there; DataLoss when the chain is broken (and
+  // accept_damage_at does not name the first bad record) or the store finds
+  // its data damaged; Unavailable when the store cannot be reached.
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(std::unique_ptr<ChainStore> store, Options options);
+  // The SQLite file at `path` (migrations applied): OpenSqliteChain(path).
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path, Options options);
-  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path) {
-    return Open(path, Options());
-  }
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path) { return Open(path, Options()); }
   ~AuditLog();  // Shutdown()
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Records one screening and returns its sequence number. MATCH: returns
-  // after the durable commit described above; if that commit fails the error
-  // is returned (the record stays queued and is retried: it is not lost, but
-  // not yet durable). Others: returns once enqueued. InvalidArgument for a
-  // field longer than kMaxFieldBytes or a DAMAGE_ACKNOWLEDGED verdict;
-  // FailedPrecondition after Shutdown; Unavailable (or DataLoss) while
-  // health() is not accepting, and when the queue stays full.
-  absl::StatusOr<int64_t> Append(AuditEntry entry);
+  // Records one screening. MATCH: returns after the durable commit described
+  // above; if that commit fails the error is returned (the record stays
+  // queued and is retried: it is not lost, but not yet durable). Others:
+  // returns once enqueued. InvalidArgument for a field longer than
+  // kMaxFieldBytes or a DAMAGE_ACKNOWLEDGED verdict; FailedPrecondition
+  // after Shutdown; Unavailable (or DataLoss) while health() is not
+  // accepting, and when the queue stays full.
+  absl::Status Append(AuditEntry entry);
 
   // Records the screenings of one call (a ScreenBatch) as Append does, in
   // order and with consecutive sequence numbers, under one lock with one
-  // clock reading and one writer wakeup, and returns the last sequence
-  // number. If any entry is a MATCH, returns after the durable commit of the
-  // whole batch. Every field is checked first: InvalidArgument records none.
-  // A batch larger than the free queue space is enqueued in parts as the
-  // writer makes room (records of other callers may then fall between them).
-  // An empty batch records nothing and returns 0. Leaves `entries` empty
-  // with its capacity, for the caller to reuse. FailedPrecondition after
-  // Shutdown, and the errors of Append while the log refuses records (if
-  // either came while a large batch waited for room, the part already
-  // enqueued is recorded, the rest is not).
-  absl::StatusOr<int64_t> AppendBatch(std::vector<AuditEntry>&& entries);
+  // clock reading and one writer wakeup. If any entry is a MATCH, returns
+  // after the durable commit of the whole batch. Every field is checked
+  // first: InvalidArgument records none. A batch larger than the free queue
+  // space is enqueued in parts as the writer makes room (records of other
+  // callers may then fall between them). An empty batch records nothing.
+  // Leaves `entries` empty with its capacity, for the caller to reuse.
+  // FailedPrecondition after Shutdown, and the errors of Append while the
+  // log refuses records (if either came while a large batch waited for
+  // room, the part already enqueued is recorded, the rest is not).
+  absl::Status AppendBatch(std::vector<AuditEntry>&& entries);
 
   // Called once with OK when the records of an AppendBatchAsync are durable,
   // or with the error that kept them from it.
   using DurableCallback = std::function<void(absl::Status)>;
 
   // AppendBatch without the wait for durability: the caller's thread does not
-  // park while a MATCH is fsynced. Checks and enqueues as AppendBatch does
+  // park while a MATCH is committed. Checks and enqueues as AppendBatch does
   // (and may likewise wait, at most max_queue_wait, for room in a full
   // queue). Without a MATCH, calls
   // `done(OK)` before returning. With one, returns at once and the writer
-  // thread calls `done` after the commit and fdatasync that make the batch
+  // thread calls `done` after the commit (and sync) that make the batch
   // durable (OK), or when a commit or sync fails, or when the writer stops
   // before the batch is durable (the error; as with Append, the records stay
   // queued and are retried). `done` runs on the writer thread, so it must be
@@ -314,11 +267,11 @@ class AuditLog {
 
   // Refuses further appends, commits everything accepted and stops the
   // writer. Idempotent. An error means some records could not be written
-  // (the database is failing); the message says how many.
+  // (the store is failing); the message says how many.
   absl::Status Shutdown();
 
-  // VerifyChain over a fresh connection, checking the tail against the head
-  // this instance committed.
+  // VerifyChain over a connection of its own, checking the tail against the
+  // head this instance committed.
   absl::StatusOr<VerifyReport> Verify();
 
   // Committed records only (call Flush first to include the queue).
@@ -326,16 +279,8 @@ class AuditLog {
                     const std::function<absl::Status(const AuditRecord&)>& visit);
   absl::StatusOr<int64_t> Export(absl::Time from, absl::Time to, ExportFormat format, std::ostream& out);
 
-  struct PruneResult {
-    int64_t pruned = 0;               // records deleted
-    int64_t checkpoint_sequence = 0;  // the chain now starts after this record
-  };
-  // Deletes the records older than `retention` (time < now - retention),
-  // oldest first and only as a prefix of the chain: it stops at the first
-  // record inside the retention. The last deleted record's sequence and hash
-  // become the checkpoint Verify starts from, so the rest stays verifiable.
-  // Deletes in chunks (one transaction each) so appends wait at most one
-  // chunk. InvalidArgument for a non-positive retention.
+  // PruneChain (audit/prune.h) on the writer's connection: appends wait at
+  // most one chunk.
   absl::StatusOr<PruneResult> Prune(absl::Duration retention, absl::Time now);
 
   Stats stats() const;
@@ -349,35 +294,19 @@ class AuditLog {
   absl::StatusOr<VerifyReport> VerifyRecent();
 
  private:
-  // An accepted record in the writer's form: the entry's strings moved in,
-  // nothing copied. The writer fills digest (the record's previous_hash is
-  // the digest of the record before, in hex).
-  struct Pending {
-    int64_t sequence = 0;
-    int64_t time_us = 0;
-    Verdict verdict = Verdict::kClear;
-    std::string key_id;
-    std::string reference;
-    std::string request_id;
-    std::string normalized_address;
-    std::string chain;
-    std::string matched_listing_ids_text;
-    std::string snapshot_id;
-    RecordDigest digest;
-  };
-
-  AuditLog(std::string path, Options options, std::unique_ptr<store::Connection> db);
+  AuditLog(std::unique_ptr<ChainStore> store, Options options);
   static absl::Status CheckFields(const AuditEntry& entry);
-  static Pending ToPending(AuditEntry&& entry);
-  // Assigns times and sequence numbers to records[0..count) and queues them
-  // (moving them out). When `durable`: with `on_durable`, moves it to the
-  // writer to call; else waits for durability. Returns the last sequence
-  // number.
-  absl::StatusOr<int64_t> Enqueue(Pending* records, size_t count, bool durable,
+  // The entry as a queued record: its strings moved in, nothing copied.
+  static AuditRecord ToRecord(AuditEntry&& entry);
+  // Gives records[0..count) their time and queues them (moving them out).
+  // When `durable`: with `on_durable`, moves it to the writer to call; else
+  // waits for durability. Returns the position of the last one among the
+  // records this instance accepted.
+  absl::StatusOr<int64_t> Enqueue(AuditRecord* records, size_t count, bool durable,
                                   DurableCallback* on_durable = nullptr);
-  // Moves the entries into the thread's reusable Pending vector; returns
+  // Moves the entries into the thread's reusable record vector; returns
   // whether any is a MATCH. Fields must have been checked.
-  static bool ToPendingBatch(std::vector<AuditEntry>& entries, std::vector<Pending>& records);
+  static bool ToRecordBatch(std::vector<AuditEntry>& entries, std::vector<AuditRecord>& records);
   // Takes from durable_callbacks_ (caller holds mu_) the callbacks whose
   // records are durable (status OK) or, after a failure, all of them.
   struct DueCallback {
@@ -386,8 +315,8 @@ class AuditLog {
   };
   void TakeDueCallbacksLocked(const absl::Status& failure, std::vector<DueCallback>& due);
   void WriterLoop();
-  // After a SyncWal of records up to `synced_up_to`: advances
-  // durable_sequence_, or counts the failure. Caller holds mu_.
+  // After a MakeDurable of the records up to position `synced_up_to`:
+  // advances durable_, or counts the failure. Caller holds mu_.
   void SettleSync(const absl::Status& synced, int64_t synced_up_to);
   // Asks the writer to look at the queue again; caller holds mu_.
   void WakeWriterLocked();
@@ -399,38 +328,30 @@ class AuditLog {
   // After a failed write: waits batch_interval before the retry, or less if
   // the writer was woken (WakeWriterLocked) since it read `seen`, or stops.
   void BackOff(std::unique_lock<std::mutex>& lock, uint64_t seen);
-  void CheckpointLoop();
-  // SQLite's WAL hook on the writer's connection, after each commit.
-  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
-  // Hashes `batch` and inserts it as blocks in one transaction
-  // (synchronous=NORMAL: not yet durable, see SyncWal); on success advances
-  // head_hash_/head_sequence_. Caller holds db_mu_.
-  absl::Status WriteBatch(std::vector<Pending>& batch);
-  // fdatasyncs the WAL: makes every earlier synchronous=NORMAL commit durable.
-  absl::Status SyncWal();
-  absl::StatusOr<std::unique_ptr<store::Connection>> OpenReader();
+  // Writes the verified anchor through the writer's connection.
+  absl::Status WriteAnchor(const VerifiedAnchor& anchor);
 
-  const std::string path_;
   const Options options_;
   StartCheck start_check_;
 
-  // The write connection, used by the writer thread and Prune.
+  // The store: Commit on the writer thread; tables() (the writer's
+  // connection) by the writer, Prune and VerifyRecent under db_mu_.
   std::mutex db_mu_;
-  std::unique_ptr<store::Connection> db_;
-  BlockEncoder encoder_;
-  std::string hash_scratch_;
-  int64_t head_sequence_ = 0;  // last committed record; guarded by db_mu_
-  std::string head_hash_;
+  const std::unique_ptr<ChainStore> store_;
 
+  // Records are counted by their position among those this instance
+  // accepted (1, 2, ...): the queue is committed in order, so a record is
+  // committed once committed_ reaches its position.
   mutable std::mutex mu_;
   std::condition_variable writer_cv_;     // wakes the writer
   std::condition_variable committed_cv_;  // wakes Append (full queue / MATCH) and Flush
-  std::vector<Pending> pending_;
-  int64_t last_sequence_ = 0;
-  int64_t committed_sequence_ = 0;
-  std::string committed_hash_;
-  int64_t durable_sequence_ = 0;
+  std::vector<AuditRecord> pending_;
+  int64_t accepted_ = 0;
+  int64_t committed_ = 0;
+  int64_t durable_ = 0;
   int64_t durable_wanted_ = 0;
+  int64_t committed_sequence_ = 0;  // the chain head as this instance last committed it
+  std::string committed_hash_;
   absl::Time last_time_ = absl::InfinitePast();
   bool accepting_ = true;
   bool stopping_ = false;
@@ -448,21 +369,10 @@ class AuditLog {
   int blocked_waiters_ = 0;
   uint64_t writer_wakeups_ = 0;  // WakeWriterLocked calls, for BackOff
   struct DurableWaiter {
-    int64_t sequence = 0;  // the batch's last record
+    int64_t position = 0;  // the batch's last record
     DurableCallback done;
   };
-  std::deque<DurableWaiter> durable_callbacks_;  // in sequence order
-
-  // The checkpointer: woken by OnWalCommit, stopped by Shutdown after the
-  // writer. checkpoint_wanted_ and checkpointer_stopping_ are guarded by
-  // checkpoint_mu_.
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool checkpoint_wanted_ = false;
-  bool checkpointer_stopping_ = false;
-  int last_checkpoint_request_pages_ = 0;  // writer thread only
-  std::unique_ptr<store::Connection> checkpoint_db_;
-  std::thread checkpointer_;
+  std::deque<DurableWaiter> durable_callbacks_;  // in order
 
   std::mutex shutdown_mu_;  // serializes Shutdown callers around the join
   std::thread writer_;

@@ -85,14 +85,14 @@ void BlockEncoder::Start(int64_t first_sequence, absl::string_view previous_hash
   row_.records.clear();
   row_.records.push_back(static_cast<char>(kEncodingVersion));
   count_ = 0;
-  previous_ = BlockText();
+  previous_ = Text();
 }
 
-void BlockEncoder::Add(int64_t time_us, Verdict verdict, const BlockText& text, const RecordDigest& record_hash) {
+void BlockEncoder::AddText(int64_t time_us, Verdict verdict, const Text& text, const RecordDigest& record_hash) {
   std::string& out = row_.records;
   out.push_back(static_cast<char>(verdict));
   AppendVarint(out, ZigZag(count_ == 0 ? time_us : time_us - row_.last_time_us));
-  for (int i = 0; i < kBlockTextFields; ++i) {
+  for (int i = 0; i < kTextFields; ++i) {
     const absl::string_view value = text[i];
     const size_t shared = count_ == 0 ? 0 : SharedPrefix(previous_[i], value);
     AppendVarint(out, shared);
@@ -107,10 +107,18 @@ void BlockEncoder::Add(int64_t time_us, Verdict verdict, const BlockText& text, 
   ++count_;
 }
 
-absl::Status BlockEncoder::Add(const AuditRecord& record, absl::string_view matched_listing_ids_text) {
-  std::optional<Verdict> verdict = ParseVerdict(record.verdict);
-  if (!verdict.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("record ", record.sequence, " has verdict '", record.verdict, "'"));
+void BlockEncoder::Add(const AuditRecord& r, absl::string_view matched_listing_ids_text,
+                       const RecordDigest& record_hash) {
+  // In the encoding's field order.
+  AddText(absl::ToUnixMicros(r.time), r.verdict,
+          Text{r.key_id, r.reference, r.request_id, r.normalized_address, r.chain, matched_listing_ids_text,
+               r.snapshot_id},
+          record_hash);
+}
+
+absl::Status BlockEncoder::AddCopy(const AuditRecord& record, absl::string_view matched_listing_ids_text) {
+  if (static_cast<unsigned>(record.verdict) > static_cast<unsigned>(model::kLastVerdict)) {
+    return absl::InvalidArgumentError(absl::StrCat("record ", record.sequence, " has an unknown verdict"));
   }
   RecordDigest digest;
   if (!HexToDigest(record.record_hash, digest)) {
@@ -121,16 +129,16 @@ absl::Status BlockEncoder::Add(const AuditRecord& record, absl::string_view matc
         absl::StrCat("record ", record.sequence, " does not follow record ", row_.first_sequence + count_ - 1));
   }
   // `record` is usually reused for the next record: keep copies to compare with.
-  const BlockText given = {record.key_id, record.reference, record.request_id, record.normalized_address,
-                           record.chain, matched_listing_ids_text, record.snapshot_id};
-  std::array<std::string, kBlockTextFields>& copies = held_[held_next_];
+  const Text given = {record.key_id, record.reference, record.request_id, record.normalized_address,
+                      record.chain, matched_listing_ids_text, record.snapshot_id};
+  std::array<std::string, kTextFields>& copies = held_[held_next_];
   held_next_ ^= 1;
-  BlockText text;
-  for (int i = 0; i < kBlockTextFields; ++i) {
+  Text text;
+  for (int i = 0; i < kTextFields; ++i) {
     copies[i].assign(given[i].data(), given[i].size());
     text[i] = copies[i];
   }
-  Add(absl::ToUnixMicros(record.time), *verdict, text, digest);
+  AddText(absl::ToUnixMicros(record.time), record.verdict, text, digest);
   return absl::OkStatus();
 }
 
@@ -139,7 +147,7 @@ absl::Status DecodeBlock(const BlockRow& row, const BlockVisitor& visit) {
   if (in.Byte() != kEncodingVersion) return BlockError(row, "does not start with encoding version 1");
   AuditRecord record;
   std::string ids_text;
-  std::array<std::string*, kBlockTextFields> fields = {&record.key_id,    &record.reference,          &record.request_id,
+  std::array<std::string*, 7> fields = {&record.key_id,    &record.reference,          &record.request_id,
                                                        &record.normalized_address, &record.chain, &ids_text,
                                                        &record.snapshot_id};
   for (std::string* field : fields) field->clear();
@@ -149,7 +157,7 @@ absl::Status DecodeBlock(const BlockRow& row, const BlockVisitor& visit) {
   RecordDigest digest;
   while (!in.done()) {
     const unsigned char verdict = in.Byte();
-    if (!in.failed() && verdict > static_cast<unsigned char>(Verdict::kDamageAcknowledged)) in.Fail("has an unknown verdict");
+    if (!in.failed() && verdict > static_cast<unsigned char>(model::kLastVerdict)) in.Fail("has an unknown verdict");
     const int64_t delta = UnZigZag(in.Varint());
     const bool first = sequence == row.first_sequence;
     if (first) {
@@ -174,7 +182,7 @@ absl::Status DecodeBlock(const BlockRow& row, const BlockVisitor& visit) {
     if (!first) record.previous_hash.swap(record.record_hash);
     record.sequence = sequence;
     record.time = absl::FromUnixMicros(time_us);
-    record.verdict = std::string(VerdictName(static_cast<Verdict>(verdict)));
+    record.verdict = static_cast<Verdict>(verdict);
     record.record_hash.resize(kHashHexLength);
     DigestToHex(digest, record.record_hash.data());
     if (absl::Status s = visit(record, ids_text); !s.ok()) return s;

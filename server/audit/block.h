@@ -57,11 +57,6 @@ struct BlockRow {
   std::string records;        // the encoding above
 };
 
-// The text fields of a record in encoding order.
-enum BlockTextField { kKeyId, kReference, kRequestId, kNormalizedAddress, kChain, kMatchedListingIds, kSnapshotId };
-inline constexpr int kBlockTextFields = 7;
-using BlockText = std::array<absl::string_view, kBlockTextFields>;
-
 // Builds one block row. Reuse one encoder for many blocks: Start clears it
 // and keeps its buffers.
 class BlockEncoder {
@@ -69,24 +64,31 @@ class BlockEncoder {
   // Begins a block whose first record has `first_sequence` and links to
   // `previous_hash` (hex).
   void Start(int64_t first_sequence, absl::string_view previous_hash);
-  // Appends the next record (sequence first_sequence + count()). The text
-  // must stay valid until the next Add or Start (its fields are compared
-  // with the next record's).
-  void Add(int64_t time_us, Verdict verdict, const BlockText& text, const RecordDigest& record_hash);
-  // Appends a record read back from storage (re-encoding a block);
-  // InvalidArgument if its verdict, hash or sequence cannot be stored.
-  absl::Status Add(const AuditRecord& record, absl::string_view matched_listing_ids_text);
+  // Appends the next record (sequence first_sequence + count(); the
+  // record's own sequence and hashes are not read), with its listing ids as
+  // `matched_listing_ids_text` and its hash. The writer's path: nothing is
+  // copied, so `record` and the ids text must stay as they are until the
+  // next Add or Start (each field is compared with the next record's).
+  void Add(const AuditRecord& record, absl::string_view matched_listing_ids_text, const RecordDigest& record_hash);
+  // Appends a record read back from storage (re-encoding a block), copying
+  // what it needs, so `record` may be reused at once; InvalidArgument if its
+  // hash or sequence cannot be stored.
+  absl::Status AddCopy(const AuditRecord& record, absl::string_view matched_listing_ids_text);
   int64_t count() const { return count_; }
   // The row so far; meaningful once count() > 0.
   const BlockRow& row() const { return row_; }
 
  private:
+  static constexpr int kTextFields = 7;
+  using Text = std::array<absl::string_view, kTextFields>;
+  void AddText(int64_t time_us, Verdict verdict, const Text& text, const RecordDigest& record_hash);
+
   BlockRow row_;
   int64_t count_ = 0;
-  BlockText previous_;
-  // Copies of the text of records added as AuditRecord: this one's and the
+  Text previous_;
+  // Copies of the text of records added by AddCopy: this one's and the
   // previous one's (what previous_ points into), alternating.
-  std::array<std::array<std::string, kBlockTextFields>, 2> held_;
+  std::array<std::array<std::string, kTextFields>, 2> held_;
   int held_next_ = 0;
 };
 

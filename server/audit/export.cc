@@ -4,6 +4,14 @@
 #include "absl/strings/str_format.h"
 
 namespace screening::audit {
+namespace {
+
+absl::string_view VerdictText(Verdict verdict) {
+  const std::string_view name = model::VerdictName(verdict);
+  return absl::string_view(name.data(), name.size());
+}
+
+}  // namespace
 
 std::string CsvField(absl::string_view value) {
   const bool needs_quotes = value.find_first_of(",\"\r\n") != absl::string_view::npos ||
@@ -57,7 +65,7 @@ void WriteCsvHeader(std::ostream& out) {
 void WriteCsvRow(const AuditRecord& r, std::ostream& out) {
   out << r.sequence << ',' << CsvField(FormatAuditTime(r.time)) << ',' << CsvField(r.key_id) << ','
       << CsvField(r.reference) << ',' << CsvField(r.request_id) << ',' << CsvField(r.normalized_address)
-      << ',' << CsvField(r.chain) << ',' << CsvField(r.verdict) << ','
+      << ',' << CsvField(r.chain) << ',' << CsvField(VerdictText(r.verdict)) << ','
       << CsvField(JoinListingIds(r.matched_listing_ids)) << ',' << CsvField(r.snapshot_id) << ','
       << CsvField(r.previous_hash) << ',' << CsvField(r.record_hash) << "\r\n";
 }
@@ -67,7 +75,7 @@ void WriteJsonLine(const AuditRecord& r, std::ostream& out) {
       << ",\"key_id\":" << JsonString(r.key_id) << ",\"reference\":" << JsonString(r.reference)
       << ",\"request_id\":" << JsonString(r.request_id)
       << ",\"normalized_address\":" << JsonString(r.normalized_address) << ",\"chain\":" << JsonString(r.chain)
-      << ",\"verdict\":" << JsonString(r.verdict) << ",\"matched_listing_ids\":[";
+      << ",\"verdict\":" << JsonString(VerdictText(r.verdict)) << ",\"matched_listing_ids\":[";
   for (size_t i = 0; i < r.matched_listing_ids.size(); ++i) {
     if (i > 0) out << ',';
     out << r.matched_listing_ids[i];

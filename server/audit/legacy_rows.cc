@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "audit/block.h"
 #include "audit/record.h"
-#include "audit/tables.h"
+#include "audit/sqlite_chain.h"
 
 namespace screening::audit {
 namespace {
@@ -58,7 +58,8 @@ absl::StatusOr<int64_t> MoveLegacyRowsIntoBlocks(store::Connection& db) {
       return absl::FailedPreconditionError(
           "audit_log (records from before block storage) and audit_block both hold records: the file was edited");
     }
-    absl::StatusOr<std::optional<ChainStart>> checkpoint = ReadCheckpoint(db);
+    std::unique_ptr<ChainTables> tables = SqliteChainTables(db);
+    absl::StatusOr<std::optional<ChainStart>> checkpoint = tables->ReadCheckpoint();
     if (!checkpoint.ok()) return checkpoint.status();
     const ChainStart start = checkpoint->value_or(ChainStart{});
 
@@ -83,7 +84,7 @@ absl::StatusOr<int64_t> MoveLegacyRowsIntoBlocks(store::Connection& db) {
       record.request_id = q->ColumnText(4);
       record.normalized_address = q->ColumnText(5);
       record.chain = q->ColumnText(6);
-      record.verdict = q->ColumnText(7);
+      const std::string verdict = q->ColumnText(7);
       ids_text = q->ColumnText(8);
       record.snapshot_id = q->ColumnText(9);
       record.previous_hash = q->ColumnText(10);
@@ -91,20 +92,23 @@ absl::StatusOr<int64_t> MoveLegacyRowsIntoBlocks(store::Connection& db) {
       if (record.sequence != expected_sequence) {
         return Broken(expected_sequence, absl::StrCat("the next row is record ", record.sequence));
       }
+      const std::optional<Verdict> parsed = model::ParseVerdict(verdict);
+      if (!parsed.has_value()) return Broken(record.sequence, absl::StrCat("its verdict '", verdict, "' is unknown"));
+      record.verdict = *parsed;
       if (record.previous_hash != expected_previous) return Broken(record.sequence, "previous_hash does not link");
       if (ComputeRecordHash(record, ids_text) != record.record_hash) {
         return Broken(record.sequence, "its contents do not match its record_hash");
       }
       if (encoder.count() == kMaxRecordsPerBlock) {
-        if (absl::Status s = InsertBlockRow(db, encoder.row()); !s.ok()) return s;
+        if (absl::Status s = tables->InsertBlock(encoder.row()); !s.ok()) return s;
         encoder.Start(record.sequence, expected_previous);
       }
-      if (absl::Status s = encoder.Add(record, ids_text); !s.ok()) return Broken(record.sequence, s.message());
+      if (absl::Status s = encoder.AddCopy(record, ids_text); !s.ok()) return Broken(record.sequence, s.message());
       expected_previous = record.record_hash;
       ++expected_sequence;
       ++moved;
     }
-    if (absl::Status s = InsertBlockRow(db, encoder.row()); !s.ok()) return s;
+    if (absl::Status s = tables->InsertBlock(encoder.row()); !s.ok()) return s;
     return db.Execute("DELETE FROM audit_log");
   });
   if (!status.ok()) return status;

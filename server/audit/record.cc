@@ -56,8 +56,10 @@ void AppendAuditTime(std::string& out, absl::Time time) {
   out.append(suffix, 8);
 }
 
-// The encoding of `r` appended to `out`.
-void AppendCanonicalEncoding(std::string& out, const RecordFields& r) {
+// The encoding of `r` appended to `out`, with `ids_text` and `previous_hash`
+// for those fields.
+void AppendCanonicalEncoding(std::string& out, const AuditRecord& r, absl::string_view ids_text,
+                             absl::string_view previous_hash) {
   out.append(kEncodingTag.data(), kEncodingTag.size());
   const absl::AlphaNum sequence(r.sequence);
   AppendField(out, sequence.Piece());
@@ -77,26 +79,11 @@ void AppendCanonicalEncoding(std::string& out, const RecordFields& r) {
   AppendField(out, r.request_id);
   AppendField(out, r.normalized_address);
   AppendField(out, r.chain);
-  AppendField(out, r.verdict);
-  AppendField(out, r.matched_listing_ids_text);
+  const std::string_view verdict = model::VerdictName(r.verdict);
+  AppendField(out, absl::string_view(verdict.data(), verdict.size()));
+  AppendField(out, ids_text);
   AppendField(out, r.snapshot_id);
-  AppendField(out, r.previous_hash);
-}
-
-RecordFields FieldsOf(const AuditRecord& r, absl::string_view matched_listing_ids_text) {
-  RecordFields f;
-  f.sequence = r.sequence;
-  f.time = r.time;
-  f.key_id = r.key_id;
-  f.reference = r.reference;
-  f.request_id = r.request_id;
-  f.normalized_address = r.normalized_address;
-  f.chain = r.chain;
-  f.verdict = r.verdict;
-  f.matched_listing_ids_text = matched_listing_ids_text;
-  f.snapshot_id = r.snapshot_id;
-  f.previous_hash = r.previous_hash;
-  return f;
+  AppendField(out, previous_hash);
 }
 
 const EVP_MD* Sha256Md() {
@@ -154,20 +141,6 @@ size_t ValidSequenceLength(absl::string_view s, size_t i) {
 
 }  // namespace
 
-absl::string_view VerdictName(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kClear:
-      return "CLEAR";
-    case Verdict::kMatch:
-      return "MATCH";
-    case Verdict::kInvalidAddress:
-      return "INVALID_ADDRESS";
-    case Verdict::kDamageAcknowledged:
-      return "DAMAGE_ACKNOWLEDGED";
-  }
-  return "UNKNOWN";
-}
-
 std::string FormatAuditTime(absl::Time time) {
   std::string out;
   AppendAuditTime(out, time);
@@ -193,13 +166,14 @@ absl::StatusOr<std::vector<int64_t>> ParseListingIds(absl::string_view text) {
 std::string CanonicalEncoding(const AuditRecord& r, absl::string_view matched_listing_ids_text) {
   std::string out;
   out.reserve(256 + r.reference.size() + r.normalized_address.size() + matched_listing_ids_text.size());
-  AppendCanonicalEncoding(out, FieldsOf(r, matched_listing_ids_text));
+  AppendCanonicalEncoding(out, r, matched_listing_ids_text, r.previous_hash);
   return out;
 }
 
-void ComputeRecordDigest(const RecordFields& fields, std::string& scratch, RecordDigest& digest) {
+void ComputeRecordDigest(const AuditRecord& record, absl::string_view matched_listing_ids_text,
+                         absl::string_view previous_hash, std::string& scratch, RecordDigest& digest) {
   scratch.clear();
-  AppendCanonicalEncoding(scratch, fields);
+  AppendCanonicalEncoding(scratch, record, matched_listing_ids_text, previous_hash);
   Sha256Into(scratch, digest);
 }
 
@@ -234,17 +208,10 @@ bool HexToDigest(absl::string_view hex, RecordDigest& digest) {
   return true;
 }
 
-std::optional<Verdict> ParseVerdict(absl::string_view name) {
-  for (Verdict v : {Verdict::kClear, Verdict::kMatch, Verdict::kInvalidAddress, Verdict::kDamageAcknowledged}) {
-    if (VerdictName(v) == name) return v;
-  }
-  return std::nullopt;
-}
-
 std::string ComputeRecordHash(const AuditRecord& record, absl::string_view matched_listing_ids_text) {
   std::string scratch;
   RecordDigest digest;
-  ComputeRecordDigest(FieldsOf(record, matched_listing_ids_text), scratch, digest);
+  ComputeRecordDigest(record, matched_listing_ids_text, record.previous_hash, scratch, digest);
   return DigestToHex(digest);
 }
 

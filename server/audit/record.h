@@ -16,7 +16,7 @@
 //   time                RFC 3339 UTC with exactly 6 fractional digits
 //                       ("2024-05-01T12:34:56.000123Z")
 //   key_id, reference, request_id, normalized_address, chain
-//   verdict             "CLEAR", "MATCH" or "INVALID_ADDRESS"; or
+//   verdict             model::VerdictName: "CLEAR", "MATCH" or "INVALID_ADDRESS"; or
 //                       "DAMAGE_ACKNOWLEDGED" for the record an operator's
 //                       acknowledgement of a broken chain starts a new chain
 //                       segment with (audit/audit_log.h, "Damage")
@@ -37,24 +37,24 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "model/verdict.h"
 
 namespace screening::audit {
 
 inline constexpr absl::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-// kDamageAcknowledged is no screening: the log writes it itself (never
-// through Append) as the first record of a new chain segment.
-enum class Verdict { kClear, kMatch, kInvalidAddress, kDamageAcknowledged };
+// The verdict is model::Verdict; audit::Verdict names it for code that
+// already says so. kDamageAcknowledged is no screening: the log writes it
+// itself (never through Append) as the first record of a new chain segment.
+using model::Verdict;
 
-// "CLEAR", "MATCH", "INVALID_ADDRESS", "DAMAGE_ACKNOWLEDGED".
-absl::string_view VerdictName(Verdict verdict);
-
-// What the API layer records about one screening. Text fields are stored as
-// given after invalid UTF-8 is replaced by U+FFFD (so an export is always
-// valid UTF-8 and hashes stay reproducible from it); each must be at most
-// kMaxFieldBytes. For INVALID_ADDRESS put the address as given in
-// normalized_address.
+// A record in its two forms: what the API layer hands the log (AuditEntry),
+// and what the chain stores (AuditRecord: the entry with its place in the
+// chain). Text fields are stored as given after invalid UTF-8 is replaced by
+// U+FFFD (so an export is always valid UTF-8 and hashes stay reproducible
+// from it); each must be at most kMaxFieldBytes. For INVALID_ADDRESS put the
+// address as given in normalized_address.
 struct AuditEntry {
   std::string key_id;
   std::string reference;
@@ -68,20 +68,11 @@ struct AuditEntry {
 
 inline constexpr size_t kMaxFieldBytes = 4096;
 
-// A record as stored in the chain.
-struct AuditRecord {
+struct AuditRecord : AuditEntry {
   int64_t sequence = 0;
-  absl::Time time;  // whole microseconds
-  std::string key_id;
-  std::string reference;
-  std::string request_id;
-  std::string normalized_address;
-  std::string chain;
-  std::string verdict;
-  std::vector<int64_t> matched_listing_ids;
-  std::string snapshot_id;
-  std::string previous_hash;
-  std::string record_hash;
+  absl::Time time;            // whole microseconds
+  std::string previous_hash;  // lowercase hex
+  std::string record_hash;    // lowercase hex
 };
 
 // RFC 3339 UTC with microseconds, e.g. "2024-05-01T12:34:56.000123Z".
@@ -101,30 +92,22 @@ std::string CanonicalEncoding(const AuditRecord& record, absl::string_view match
 std::string ComputeRecordHash(const AuditRecord& record, absl::string_view matched_listing_ids_text);
 std::string ComputeRecordHash(const AuditRecord& record);
 
-// The hashed fields of one record as views, for the writer's hot path: it
-// hashes records it holds in its own form without building an AuditRecord.
-struct RecordFields {
-  int64_t sequence = 0;
-  absl::Time time;
-  absl::string_view key_id, reference, request_id, normalized_address, chain, verdict;
-  absl::string_view matched_listing_ids_text, snapshot_id, previous_hash;
-};
 inline constexpr size_t kHashHexLength = 64;
 
 // The SHA-256 itself, for storage (blocks keep 32 bytes, not 64 hex chars).
 using RecordDigest = std::array<unsigned char, 32>;
-// The record hash of `fields` as bytes (ComputeRecordHash is its hex);
-// `scratch` is reused for the encoding, so a caller hashing many records
-// allocates nothing per record.
-void ComputeRecordDigest(const RecordFields& fields, std::string& scratch, RecordDigest& digest);
+// The record hash of `record` as bytes (ComputeRecordHash is its hex), with
+// `previous_hash` in place of record.previous_hash: the writer hashes a
+// batch without storing each predecessor's hash in each record. `scratch`
+// is reused for the encoding, so a caller hashing many records allocates
+// nothing per record.
+void ComputeRecordDigest(const AuditRecord& record, absl::string_view matched_listing_ids_text,
+                         absl::string_view previous_hash, std::string& scratch, RecordDigest& digest);
 // `digest` as kHashHexLength lowercase hex chars at `hex_out`.
 void DigestToHex(const RecordDigest& digest, char* hex_out);
 std::string DigestToHex(const RecordDigest& digest);
 // Inverse of DigestToHex (either case); false unless `hex` is 64 hex digits.
 bool HexToDigest(absl::string_view hex, RecordDigest& digest);
-
-// A VerdictName back to the enum; nullopt otherwise.
-std::optional<Verdict> ParseVerdict(absl::string_view name);
 
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD.
 std::string SanitizeUtf8(std::string text);

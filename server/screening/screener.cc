@@ -7,18 +7,6 @@
 
 namespace screening::screening {
 
-const char* VerdictName(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kClear:
-      return "CLEAR";
-    case Verdict::kMatch:
-      return "MATCH";
-    case Verdict::kInvalidAddress:
-      return "INVALID_ADDRESS";
-  }
-  return "UNKNOWN";
-}
-
 Screener::Screener(ListingFinder finder, StalenessPolicy policy)
     : finder_(std::move(finder)), policy_(policy) {}
 

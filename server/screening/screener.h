@@ -37,6 +37,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "address/address.h"
+#include "model/verdict.h"
 #include "screening/snapshot.h"
 #include "store/snapshot_store.h"
 
@@ -45,9 +46,11 @@ namespace screening::screening {
 // Longest address input, in bytes (CheckInput).
 inline constexpr size_t kMaxAddressBytes = address::kMaxAddressLength;
 
-enum class Verdict { kClear, kMatch, kInvalidAddress };
-
-const char* VerdictName(Verdict verdict);
+// The verdict is model::Verdict (model/verdict.h); the screener returns
+// kClear, kMatch or kInvalidAddress. The names below let the API layer keep
+// saying screening::Verdict until it names model::Verdict itself.
+using Verdict = model::Verdict;
+using model::VerdictName;
 
 struct ScreeningResult {
   Verdict verdict = Verdict::kClear;

@@ -8,7 +8,7 @@
 
 #include "audit/audit_log.h"
 #include "gtest/gtest.h"
-#include "test_db.h"
+#include "test_store.h"
 
 namespace screening::audit {
 namespace {
@@ -16,7 +16,10 @@ namespace {
 using testing::CountRecords;
 using testing::IsMatch;
 using testing::Entry;
-using testing::TempDatabase;
+using testing::StoreTest;
+
+using AppendBatchAsyncTest = StoreTest;
+AUDIT_BACKEND_TEST_SUITE(AppendBatchAsyncTest);
 
 // Commits only on size, MATCH, Flush or Shutdown: a CLEAR stays queued.
 AuditLog::Options SlowWriter() {
@@ -42,9 +45,8 @@ struct Outcome {
   bool Done() { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
 };
 
-TEST(AppendBatchAsyncTest, WithoutAMatchTheCallbackRunsBeforeReturnOnTheCallersThread) {
-  TempDatabase db;
-  auto log = AuditLog::Open(db.path(), SlowWriter());
+TEST_P(AppendBatchAsyncTest, WithoutAMatchTheCallbackRunsBeforeReturnOnTheCallersThread) {
+  auto log = db().Open(SlowWriter());
   ASSERT_TRUE(log.ok()) << log.status();
   Outcome outcome;
   std::vector<AuditEntry> entries = {Entry(Verdict::kClear, "a"), Entry(Verdict::kInvalidAddress, "b")};
@@ -52,13 +54,12 @@ TEST(AppendBatchAsyncTest, WithoutAMatchTheCallbackRunsBeforeReturnOnTheCallersT
   ASSERT_TRUE(outcome.Done());
   EXPECT_TRUE(outcome.future.get().ok());
   EXPECT_EQ(outcome.thread, std::this_thread::get_id());
-  EXPECT_EQ((*log)->stats().last_sequence, 2);
-  EXPECT_EQ(CountRecords(*db.Connect()), 0);  // enqueued, not yet committed
+  EXPECT_EQ((*log)->stats().accepted, 2);
+  EXPECT_EQ(CountRecords(db().Tables()), 0);  // enqueued, not yet committed
 }
 
-TEST(AppendBatchAsyncTest, AMatchIsDurableWithEverythingBeforeItWhenTheWriterCallsBack) {
-  TempDatabase db;
-  auto log = AuditLog::Open(db.path(), SlowWriter());
+TEST_P(AppendBatchAsyncTest, AMatchIsDurableWithEverythingBeforeItWhenTheWriterCallsBack) {
+  auto log = db().Open(SlowWriter());
   ASSERT_TRUE(log.ok()) << log.status();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->Append(Entry(Verdict::kClear, "before")).ok());
   Outcome outcome;
@@ -67,15 +68,13 @@ TEST(AppendBatchAsyncTest, AMatchIsDurableWithEverythingBeforeItWhenTheWriterCal
   ASSERT_EQ(outcome.future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   EXPECT_TRUE(outcome.future.get().ok());
   EXPECT_NE(outcome.thread, std::this_thread::get_id());  // the writer answered
-  auto reader = db.Connect();
-  EXPECT_EQ(CountRecords(*reader), 7);
-  EXPECT_EQ(CountRecords(*reader, [](const AuditRecord& r) { return r.sequence == 7 && IsMatch(r) && r.matched_listing_ids == std::vector<int64_t>{7, 9}; }), 1);
+  EXPECT_EQ(CountRecords(db().Tables()), 7);
+  EXPECT_EQ(CountRecords(db().Tables(), [](const AuditRecord& r) { return r.sequence == 7 && IsMatch(r) && r.matched_listing_ids == std::vector<int64_t>{7, 9}; }), 1);
   EXPECT_GE((*log)->stats().committed_sequence, 7);
 }
 
-TEST(AppendBatchAsyncTest, ManyConcurrentMatchesEachGetExactlyOneCallbackAndAllAreRecorded) {
-  TempDatabase db;
-  auto log = AuditLog::Open(db.path());
+TEST_P(AppendBatchAsyncTest, ManyConcurrentMatchesEachGetExactlyOneCallbackAndAllAreRecorded) {
+  auto log = db().Open();
   ASSERT_TRUE(log.ok()) << log.status();
   constexpr int kThreads = 8;
   constexpr int kPerThread = 40;
@@ -101,20 +100,18 @@ TEST(AppendBatchAsyncTest, ManyConcurrentMatchesEachGetExactlyOneCallbackAndAllA
   ASSERT_TRUE((*log)->Shutdown().ok());
   EXPECT_EQ(ok.load(), kThreads * kPerThread);
   EXPECT_EQ(failed.load(), 0);
-  auto reader = db.Connect();
-  EXPECT_EQ(CountRecords(*reader, IsMatch), kThreads * kPerThread);
-  EXPECT_TRUE(VerifyChain(*reader)->ok);
+  EXPECT_EQ(CountRecords(db().Tables(), IsMatch), kThreads * kPerThread);
+  EXPECT_TRUE(testing::MustVerify(db().Tables()).ok);
 }
 
-TEST(AppendBatchAsyncTest, RefusedBatchesReturnTheErrorAndNeverCallBack) {
-  TempDatabase db;
-  auto log = AuditLog::Open(db.path(), SlowWriter());
+TEST_P(AppendBatchAsyncTest, RefusedBatchesReturnTheErrorAndNeverCallBack) {
+  auto log = db().Open(SlowWriter());
   ASSERT_TRUE(log.ok()) << log.status();
   Outcome oversized;
   std::vector<AuditEntry> entries = {Entry(Verdict::kMatch, std::string(kMaxFieldBytes + 1, 'r'), {1})};
   absl::Status refused = (*log)->AppendBatchAsync(std::move(entries), oversized.Callback());
   EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << refused;
-  EXPECT_EQ((*log)->stats().last_sequence, 0);
+  EXPECT_EQ((*log)->stats().accepted, 0);
 
   EXPECT_EQ((*log)->AppendBatchAsync({Entry(Verdict::kMatch)}, nullptr).code(), absl::StatusCode::kInvalidArgument);
 
@@ -126,37 +123,33 @@ TEST(AppendBatchAsyncTest, RefusedBatchesReturnTheErrorAndNeverCallBack) {
   EXPECT_EQ(after_shutdown.calls.load(), 0);
 }
 
-TEST(AppendBatchAsyncTest, AFailedCommitCallsBackWithTheErrorAndTheRecordIsStillWrittenLater) {
-  TempDatabase db;
-  auto log = AuditLog::Open(db.path(), SlowWriter());
+TEST_P(AppendBatchAsyncTest, AFailedCommitCallsBackWithTheErrorAndTheRecordIsStillWrittenLater) {
+  auto log = db().Open(SlowWriter());
   ASSERT_TRUE(log.ok()) << log.status();
-  auto other = db.Connect();
-  ASSERT_TRUE(other->Execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_block "
-                             "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END").ok());
+  ASSERT_TRUE(db().Exec(db().RefuseBlockInserts("disk on fire")).ok());
   Outcome outcome;
   ASSERT_TRUE((*log)->AppendBatchAsync({Entry(Verdict::kMatch, "m", {3})}, outcome.Callback()).ok());
   ASSERT_EQ(outcome.future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   absl::Status status = outcome.future.get();
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("disk on fire"), absl::string_view::npos) << status;
-  EXPECT_EQ(CountRecords(*other), 0);
-  ASSERT_TRUE(other->Execute("DROP TRIGGER refuse").ok());
+  EXPECT_EQ(CountRecords(db().Tables()), 0);
+  ASSERT_TRUE(db().Exec(db().AllowBlockInserts()).ok());
   ASSERT_TRUE((*log)->Flush().ok());
-  EXPECT_EQ(CountRecords(*other, IsMatch), 1);
+  EXPECT_EQ(CountRecords(db().Tables(), IsMatch), 1);
   EXPECT_EQ(outcome.calls.load(), 1);
 }
 
-TEST(AppendBatchAsyncTest, ShutdownMakesAPendingMatchDurableAndCallsBackOk) {
-  TempDatabase db;
+TEST_P(AppendBatchAsyncTest, ShutdownMakesAPendingMatchDurableAndCallsBackOk) {
   AuditLog::Options options = SlowWriter();
-  auto log = AuditLog::Open(db.path(), options);
+  auto log = db().Open(options);
   ASSERT_TRUE(log.ok()) << log.status();
   Outcome outcome;
   ASSERT_TRUE((*log)->AppendBatchAsync({Entry(Verdict::kMatch, "m", {3})}, outcome.Callback()).ok());
   ASSERT_TRUE((*log)->Shutdown().ok());
   ASSERT_TRUE(outcome.Done());
   EXPECT_TRUE(outcome.future.get().ok());
-  EXPECT_EQ(CountRecords(*db.Connect(), IsMatch), 1);
+  EXPECT_EQ(CountRecords(db().Tables(), IsMatch), 1);
 }
 
 }  // namespace

@@ -8,15 +8,15 @@
 
 #include "audit/audit_log.h"
 #include "gtest/gtest.h"
-#include "test_db.h"
+#include "test_store.h"
 
 namespace screening::audit {
 namespace {
 
 using testing::CountRecords;
-using testing::IsMatch;
 using testing::Entry;
-using testing::TempDatabase;
+using testing::IsMatch;
+using testing::StoreTest;
 
 // Runs `body` in a child process. The body must end with Crash() while its
 // AuditLog is still alive: no destructors, no Shutdown, queued records die
@@ -36,46 +36,50 @@ void CrashAfter(const std::function<void()>& body) {
   ASSERT_EQ(WEXITSTATUS(status), 0) << "child failed before the simulated crash";
 }
 
-TEST(AuditCrashTest, MatchRecordsAndEverythingBeforeThemSurvive) {
-  TempDatabase db;
+using AuditCrashTest = StoreTest;
+AUDIT_BACKEND_TEST_SUITE(AuditCrashTest);
+
+TEST_P(AuditCrashTest, MatchRecordsAndEverythingBeforeThemSurvive) {
   CrashAfter([&] {
     AuditLog::Options options;
     options.batch_interval = absl::Hours(1);
     options.batch_size = 1 << 20;
     options.queue_capacity = 1000;
-    auto log = AuditLog::Open(db.path(), options);
+    auto log = db().Open(options);
     if (!log.ok()) _exit(2);
     for (int i = 0; i < 10; ++i) {
       if (!(*log)->Append(Entry(Verdict::kClear)).ok()) _exit(3);
     }
-    if ((*log)->Append(Entry(Verdict::kMatch, "the match", {77})).value_or(0) != 11) _exit(4);
+    if (!(*log)->Append(Entry(Verdict::kMatch, "the match", {77})).ok()) _exit(4);
     for (int i = 0; i < 5; ++i) {
       if (!(*log)->Append(Entry(Verdict::kClear)).ok()) _exit(5);
     }
     Crash();
   });
-  auto reader = db.Connect();
-  EXPECT_EQ(CountRecords(*reader, [](const AuditRecord& r) { return r.sequence <= 11; }), 11);
-  EXPECT_EQ(CountRecords(*reader, [](const AuditRecord& r) { return r.sequence == 11 && IsMatch(r) && r.reference == "the match"; }), 1);
+  ChainTables& reader = db().Tables();
+  EXPECT_EQ(CountRecords(reader, [](const AuditRecord& r) { return r.sequence <= 11; }), 11);
+  EXPECT_EQ(CountRecords(reader, [](const AuditRecord& r) {
+              return r.sequence == 11 && IsMatch(r) && r.reference == "the match";
+            }),
+            1);
   // The 5 CLEAR records after it were only queued: at most they are lost,
   // and whatever survived is a prefix of the chain that verifies.
-  const int64_t total = CountRecords(*reader);
+  const int64_t total = CountRecords(reader);
   EXPECT_GE(total, 11);
   EXPECT_LE(total, 16);
-  EXPECT_EQ(CountRecords(*reader, [&](const AuditRecord& r) { return r.sequence <= total; }), total);
-  auto report = VerifyChain(*reader);
-  ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(CountRecords(reader, [&](const AuditRecord& r) { return r.sequence <= total; }), total);
+  VerifyReport report = testing::MustVerify(reader);
+  EXPECT_TRUE(report.ok) << report.problem;
 
   // A restarted log continues the surviving chain.
-  auto log = AuditLog::Open(db.path());
+  auto log = db().Open();
   ASSERT_TRUE(log.ok());
-  EXPECT_EQ(*(*log)->Append(Entry(Verdict::kMatch)), total + 1);
+  ASSERT_TRUE((*log)->Append(Entry(Verdict::kMatch)).ok());
+  EXPECT_EQ((*log)->stats().committed_sequence, total + 1);
   EXPECT_TRUE((*log)->Verify()->ok);
 }
 
-TEST(AuditCrashTest, ClearLossIsBoundedByQueueCapacity) {
-  TempDatabase db;
+TEST_P(AuditCrashTest, ClearLossIsBoundedByQueueCapacity) {
   constexpr int kCapacity = 16;
   constexpr int kAppends = 2000;
   CrashAfter([&] {
@@ -83,23 +87,26 @@ TEST(AuditCrashTest, ClearLossIsBoundedByQueueCapacity) {
     options.batch_interval = absl::Hours(1);  // only backpressure makes the writer commit
     options.batch_size = 1 << 20;
     options.queue_capacity = kCapacity;
-    auto log = AuditLog::Open(db.path(), options);
+    auto log = db().Open(options);
     if (!log.ok()) _exit(2);
     for (int i = 0; i < kAppends; ++i) {
       if (!(*log)->Append(Entry(Verdict::kClear, std::to_string(i + 1))).ok()) _exit(3);
     }
     Crash();
   });
-  auto reader = db.Connect();
-  const int64_t total = CountRecords(*reader);
+  ChainTables& reader = db().Tables();
+  const int64_t total = CountRecords(reader);
   EXPECT_GE(total, kAppends - kCapacity);
   EXPECT_LE(total, kAppends);
-  EXPECT_EQ(CountRecords(*reader, [&](const AuditRecord& r) { return r.sequence <= total; }), total);  // a prefix
-  EXPECT_TRUE(VerifyChain(*reader)->ok);
+  // A prefix, in Append order.
+  EXPECT_EQ(CountRecords(reader, [&](const AuditRecord& r) {
+              return r.sequence <= total && r.reference == std::to_string(r.sequence);
+            }),
+            total);
+  EXPECT_TRUE(testing::MustVerify(reader).ok);
 }
 
-TEST(AuditCrashTest, EveryAcknowledgedMatchFromConcurrentAppendersSurvives) {
-  TempDatabase db;
+TEST_P(AuditCrashTest, EveryAcknowledgedMatchFromConcurrentAppendersSurvives) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   CrashAfter([&] {
@@ -108,16 +115,16 @@ TEST(AuditCrashTest, EveryAcknowledgedMatchFromConcurrentAppendersSurvives) {
     options.batch_interval = absl::Milliseconds(20);
     options.batch_size = 256;
     options.queue_capacity = 4096;
-    auto log = AuditLog::Open(db.path(), options);
+    auto log = db().Open(options);
     if (!log.ok()) _exit(2);
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {
         for (int i = 0; i < 1500; ++i) {
           const bool match = (i + t) % 50 == 0;
-          absl::StatusOr<int64_t> seq = (*log)->Append(Entry(match ? Verdict::kMatch : Verdict::kClear));
-          if (!seq.ok()) _exit(3);
-          if (match && write(fds[1], &*seq, sizeof(int64_t)) != sizeof(int64_t)) _exit(4);
+          const int64_t id = t * 100000 + i;
+          if (!(*log)->Append(Entry(match ? Verdict::kMatch : Verdict::kClear, std::to_string(id))).ok()) _exit(3);
+          if (match && write(fds[1], &id, sizeof(id)) != sizeof(id)) _exit(4);
         }
       });
     }
@@ -125,20 +132,21 @@ TEST(AuditCrashTest, EveryAcknowledgedMatchFromConcurrentAppendersSurvives) {
     Crash();  // CLEAR records may still be queued
   });
   close(fds[1]);
-  std::set<int64_t> acknowledged;
-  int64_t seq = 0;
-  while (read(fds[0], &seq, sizeof(seq)) == sizeof(seq)) acknowledged.insert(seq);
+  std::set<std::string> acknowledged;
+  int64_t id = 0;
+  while (read(fds[0], &id, sizeof(id)) == sizeof(id)) acknowledged.insert(std::to_string(id));
   close(fds[0]);
   ASSERT_EQ(acknowledged.size(), 4u * 30);
 
-  auto reader = db.Connect();
-  for (int64_t s : acknowledged) {
-    EXPECT_EQ(CountRecords(*reader, [&](const AuditRecord& r) { return r.sequence == s && IsMatch(r); }), 1) << s;
+  std::set<std::string> matches;
+  int64_t total = 0;
+  for (const AuditRecord& r : testing::AllRecords(db().Tables())) {
+    ++total;
+    if (IsMatch(r)) matches.insert(r.reference);
   }
-  const int64_t total = CountRecords(*reader);
-  EXPECT_GE(total, *acknowledged.rbegin());
+  for (const std::string& reference : acknowledged) EXPECT_EQ(matches.count(reference), 1u) << reference;
   EXPECT_GE(total, 4 * 1500 - 4096);
-  EXPECT_TRUE(VerifyChain(*reader)->ok);
+  EXPECT_TRUE(testing::MustVerify(db().Tables()).ok);
 }
 
 }  // namespace

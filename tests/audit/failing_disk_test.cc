@@ -9,14 +9,17 @@
 #include "absl/strings/match.h"
 #include "audit/audit_log.h"
 #include "gtest/gtest.h"
-#include "test_db.h"
+#include "test_store.h"
 
 namespace screening::audit {
 namespace {
 
 using testing::CountRecords;
 using testing::Entry;
-using testing::TempDatabase;
+using testing::StoreTest;
+
+using FailingDiskTest = StoreTest;
+AUDIT_BACKEND_TEST_SUITE(FailingDiskTest);
 
 // Counts on_health_change calls and lets the test wait for the next one.
 class HealthChanges {
@@ -51,20 +54,16 @@ bool Eventually(const std::function<bool()>& condition) {
   return true;
 }
 
-TEST(FailingDiskTest, AFailedWriteRefusesAppendsAtOnceAndTheLogRecoversByItself) {
-  TempDatabase db;
+TEST_P(FailingDiskTest, AFailedWriteRefusesAppendsAtOnceAndTheLogRecoversByItself) {
   HealthChanges changes;
   AuditLog::Options options;
   options.on_health_change = changes.Callback();
-  auto log = AuditLog::Open(db.path(), options);
+  auto log = db().Open(options);
   ASSERT_TRUE(log.ok()) << log.status();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->Append(Entry(Verdict::kClear, "before")).ok());
   EXPECT_TRUE((*log)->health().accepting);
 
-  auto raw = db.Connect();
-  ASSERT_TRUE(raw->Execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_block "
-                           "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
-                  .ok());
+  ASSERT_TRUE(db().Exec(db().RefuseBlockInserts("disk on fire")).ok());
   // A MATCH waits for its commit, which fails: the answer is the error.
   absl::Status durable = absl::OkStatus();
   std::mutex durable_mu;
@@ -84,64 +83,62 @@ TEST(FailingDiskTest, AFailedWriteRefusesAppendsAtOnceAndTheLogRecoversByItself)
   EXPECT_EQ(health.queued, 6);
 
   // Refused before anything is recorded, whatever the call.
-  absl::StatusOr<int64_t> one = (*log)->Append(Entry(Verdict::kClear, "while failing"));
-  EXPECT_TRUE(absl::IsUnavailable(one.status())) << one.status();
-  EXPECT_TRUE(absl::StrContains(one.status().message(), "6 records accepted before wait to be committed"))
-      << one.status();
+  absl::Status one = (*log)->Append(Entry(Verdict::kClear, "while failing"));
+  EXPECT_TRUE(absl::IsUnavailable(one)) << one;
+  EXPECT_TRUE(absl::StrContains(one.message(), "6 records accepted before wait to be committed")) << one;
   EXPECT_TRUE(absl::IsUnavailable(
-      (*log)->AppendBatch({Entry(Verdict::kClear, "while failing"), Entry(Verdict::kMatch, "while failing")}).status()));
+      (*log)->AppendBatch({Entry(Verdict::kClear, "while failing"), Entry(Verdict::kMatch, "while failing")})));
   bool called = false;
   EXPECT_TRUE(absl::IsUnavailable(
       (*log)->AppendBatchAsync({Entry(Verdict::kMatch, "while failing")}, [&](absl::Status) { called = true; })));
   EXPECT_FALSE(called);
   EXPECT_EQ((*log)->stats().refused_appends, 3);
-  EXPECT_EQ((*log)->stats().last_sequence, 6);
+  EXPECT_EQ((*log)->stats().accepted, 6);
 
   // Writing works again: the queued records are committed, appends accepted.
-  ASSERT_TRUE(raw->Execute("DROP TRIGGER refuse").ok());
+  ASSERT_TRUE(db().Exec(db().AllowBlockInserts()).ok());
   ASSERT_TRUE(changes.WaitFor(2));
   EXPECT_TRUE((*log)->health().accepting);
   ASSERT_TRUE((*log)->Append(Entry(Verdict::kMatch, "after")).ok());
   ASSERT_TRUE((*log)->Shutdown().ok());
-  EXPECT_EQ(CountRecords(*raw), 7);
-  EXPECT_EQ(CountRecords(*raw, [](const AuditRecord& r) { return r.reference == "while failing"; }), 0);
-  EXPECT_EQ(CountRecords(*raw, [](const AuditRecord& r) { return r.reference == "refused match"; }), 1);
-  absl::StatusOr<VerifyReport> report = VerifyChain(*raw);
+  EXPECT_EQ(CountRecords(db().Tables()), 7);
+  EXPECT_EQ(CountRecords(db().Tables(), [](const AuditRecord& r) { return r.reference == "while failing"; }), 0);
+  EXPECT_EQ(CountRecords(db().Tables(), [](const AuditRecord& r) { return r.reference == "refused match"; }), 1);
+  absl::StatusOr<VerifyReport> report = VerifyChain(db().Tables());
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->ok) << report->problem;
 }
 
-TEST(FailingDiskTest, NoAppendWaitsLongerThanMaxQueueWaitAndAStalledWriteCountsAsFailing) {
-  TempDatabase db;
+TEST_P(FailingDiskTest, NoAppendWaitsLongerThanMaxQueueWaitAndAStalledWriteCountsAsFailing) {
   AuditLog::Options options;
   options.queue_capacity = 4;
   options.batch_interval = absl::Milliseconds(10);
   options.max_queue_wait = absl::Milliseconds(50);
   options.stall_timeout = absl::Milliseconds(500);
-  auto log = AuditLog::Open(db.path(), options);
+  auto log = db().Open(options);
   ASSERT_TRUE(log.ok()) << log.status();
 
   // Another connection holds the write lock: the writer's commit waits on
-  // it (SQLite's busy timeout), as on a disk that stopped answering.
-  auto raw = db.Connect();
-  ASSERT_TRUE(raw->Execute("BEGIN IMMEDIATE").ok());
+  // it (SQLite's busy timeout; PostgreSQL's row lock on the chain head), as
+  // on a disk that stopped answering.
+  db().HoldWriteLock();
   for (int i = 0; i < 4; ++i) ASSERT_TRUE((*log)->Append(Entry(Verdict::kClear)).ok());
-  absl::StatusOr<int64_t> full = (*log)->Append(Entry(Verdict::kClear, "full"));
-  EXPECT_TRUE(absl::IsUnavailable(full.status())) << full.status();
-  EXPECT_TRUE(absl::StrContains(full.status().message(), "the audit queue is full")) << full.status();
+  absl::Status full = (*log)->Append(Entry(Verdict::kClear, "full"));
+  EXPECT_TRUE(absl::IsUnavailable(full)) << full;
+  EXPECT_TRUE(absl::StrContains(full.message(), "the audit queue is full")) << full;
 
   ASSERT_TRUE(Eventually([&] { return !(*log)->health().accepting; }));
   EXPECT_TRUE(absl::StrContains((*log)->health().problem.message(), "has not finished")) << (*log)->health().problem;
   // Refused at once for the stall, not after waiting for room.
-  absl::StatusOr<int64_t> stalled = (*log)->Append(Entry(Verdict::kClear, "stalled"));
-  EXPECT_TRUE(absl::IsUnavailable(stalled.status())) << stalled.status();
-  EXPECT_TRUE(absl::StrContains(stalled.status().message(), "has not finished")) << stalled.status();
+  absl::Status stalled = (*log)->Append(Entry(Verdict::kClear, "stalled"));
+  EXPECT_TRUE(absl::IsUnavailable(stalled)) << stalled;
+  EXPECT_TRUE(absl::StrContains(stalled.message(), "has not finished")) << stalled;
 
-  ASSERT_TRUE(raw->Execute("ROLLBACK").ok());
+  db().ReleaseWriteLock();
   ASSERT_TRUE(Eventually([&] { return (*log)->health().accepting; }));
   ASSERT_TRUE((*log)->Append(Entry(Verdict::kMatch, "after")).ok());
   ASSERT_TRUE((*log)->Shutdown().ok());
-  EXPECT_EQ(CountRecords(*raw), 5);
+  EXPECT_EQ(CountRecords(db().Tables()), 5);
   EXPECT_EQ((*log)->stats().refused_appends, 2);
 }
 

@@ -7,7 +7,7 @@
 
 #include "audit/audit_log.h"
 #include "gtest/gtest.h"
-#include "test_db.h"
+#include "test_store.h"
 
 namespace screening::audit {
 namespace {
@@ -35,7 +35,7 @@ std::vector<AuditRecord> WriteLegacyRows(store::Connection& db, int64_t first, i
       r.request_id = "req-" + std::to_string(seq / 3);
       r.normalized_address = "0x" + std::string(40, static_cast<char>('a' + seq % 6));
       r.chain = "EVM";
-      r.verdict = seq % 7 == 0 ? "MATCH" : "CLEAR";
+      r.verdict = seq % 7 == 0 ? Verdict::kMatch : Verdict::kClear;
       if (seq % 7 == 0) r.matched_listing_ids = {seq, seq + 1};
       r.snapshot_id = "snap-" + std::to_string(seq / 1000);
       r.previous_hash = previous;
@@ -46,7 +46,7 @@ std::vector<AuditRecord> WriteLegacyRows(store::Connection& db, int64_t first, i
       insert->Bind(1, seq)
           .Bind(2, static_cast<int64_t>(absl::ToUnixMicros(r.time)))
           .Bind(3, r.key_id).Bind(4, r.reference).Bind(5, r.request_id).Bind(6, r.normalized_address)
-          .Bind(7, r.chain).Bind(8, r.verdict).Bind(9, JoinListingIds(r.matched_listing_ids))
+          .Bind(7, r.chain).Bind(8, model::VerdictName(r.verdict)).Bind(9, JoinListingIds(r.matched_listing_ids))
           .Bind(10, r.snapshot_id).Bind(11, r.previous_hash).Bind(12, r.record_hash);
       if (absl::Status s = insert->Run(); !s.ok()) return s;
       written.push_back(r);
@@ -87,9 +87,8 @@ TEST(LegacyRowsTest, RowsMoveIntoBlocksOnOpenAndTheChainGoesOn) {
   EXPECT_EQ(Count(*raw, "SELECT count(*) FROM audit_block"), 2);
   ExpectSameRecords(AllRecords(*raw), legacy);
 
-  auto appended = (*log)->Append(testing::Entry(Verdict::kMatch));
-  ASSERT_TRUE(appended.ok());
-  EXPECT_EQ(*appended, kMaxRecordsPerBlock + 905);
+  ASSERT_TRUE((*log)->Append(testing::Entry(Verdict::kMatch)).ok());
+  EXPECT_EQ((*log)->stats().committed_sequence, kMaxRecordsPerBlock + 905);
   auto report = (*log)->Verify();
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok) << report->problem;

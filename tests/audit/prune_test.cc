@@ -1,7 +1,7 @@
 #include "audit/audit_log.h"
 #include "gtest/gtest.h"
 #include "stored_blocks.h"
-#include "test_db.h"
+#include "test_store.h"
 
 namespace screening::audit {
 namespace {
@@ -13,19 +13,22 @@ using testing::FakeClock;
 using testing::CutOut;
 using testing::ReadBlocks;
 using testing::StoredBlock;
-using testing::TempDatabase;
+using testing::StoreTest;
 using testing::WriteBlocks;
 
-class PruneTest : public ::testing::Test {
+class PruneTest : public StoreTest {
  protected:
   void Open() {
     AuditLog::Options options;
     options.clock = clock_.Fn();
-    auto log = AuditLog::Open(db_.path(), options);
+    auto log = db().Open(options);
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = std::move(*log);
   }
-  void SetUp() override { Open(); }
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (!IsSkipped()) Open();
+  }
 
   void AppendAt(absl::Time when, int count, Verdict verdict = Verdict::kClear) {
     clock_.now = when;
@@ -40,26 +43,13 @@ class PruneTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  TempDatabase db_;
   std::unique_ptr<AuditLog> log_;
 };
+AUDIT_BACKEND_TEST_SUITE(PruneTest);
 
 const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2035, 6, 1, 12, 0, 0), absl::UTCTimeZone());
 
-TEST(RetentionTest, DefaultRetentionCoversTenCalendarYearsWhateverTheLeapDays) {
-  for (int year = 2000; year <= 2100; ++year) {
-    for (int month : {1, 2, 3, 12}) {
-      const absl::CivilSecond now(year, month, month == 2 ? 29 : 1, 0, 0, 0);  // Feb 29 normalizes in non-leap years
-      const absl::Time t = absl::FromCivil(now, absl::UTCTimeZone());
-      const absl::Time ten_years_ago = absl::FromCivil(
-          absl::CivilSecond(now.year() - 10, now.month(), now.day(), 0, 0, 0), absl::UTCTimeZone());
-      EXPECT_LE(t - kDefaultRetention, ten_years_ago) << now;
-      EXPECT_GT(t - kDefaultRetention, ten_years_ago - absl::Hours(24 * 4)) << now;
-    }
-  }
-}
-
-TEST_F(PruneTest, DeletesOnlyRecordsOlderThanTheRetentionAndTheChainStillVerifies) {
+TEST_P(PruneTest, DeletesOnlyRecordsOlderThanTheRetentionAndTheChainStillVerifies) {
   const absl::Time cutoff = kNow - kDefaultRetention;
   AppendAt(cutoff - absl::Hours(24 * 400), 30);
   AppendAt(cutoff - absl::Microseconds(1), 5, Verdict::kMatch);  // last ones to go
@@ -70,9 +60,8 @@ TEST_F(PruneTest, DeletesOnlyRecordsOlderThanTheRetentionAndTheChainStillVerifie
   ASSERT_TRUE(pruned.ok()) << pruned.status();
   EXPECT_EQ(pruned->pruned, 35);
   EXPECT_EQ(pruned->checkpoint_sequence, 35);
-  auto reader = db_.Connect();
-  EXPECT_EQ(CountRecords(*reader), 10);
-  EXPECT_EQ(CountRecords(*reader, [](const AuditRecord& r) { return r.sequence <= 35; }), 0);
+  EXPECT_EQ(CountRecords(db().Tables()), 10);
+  EXPECT_EQ(CountRecords(db().Tables(), [](const AuditRecord& r) { return r.sequence <= 35; }), 0);
 
   VerifyReport report = MustVerify();
   EXPECT_TRUE(report.ok) << report.problem;
@@ -91,10 +80,10 @@ TEST_F(PruneTest, DeletesOnlyRecordsOlderThanTheRetentionAndTheChainStillVerifie
   EXPECT_EQ(report.records_checked, 13);
 }
 
-TEST_F(PruneTest, PruningEverythingKeepsTheChainAcrossARestart) {
+TEST_P(PruneTest, PruningEverythingKeepsTheChainAcrossARestart) {
   AppendAt(kNow - absl::Hours(24 * 4000), 12);
   ASSERT_TRUE(log_->Prune(kDefaultRetention, kNow).ok());
-  EXPECT_EQ(CountRecords(*db_.Connect()), 0);
+  EXPECT_EQ(CountRecords(db().Tables()), 0);
   VerifyReport report = MustVerify();
   EXPECT_TRUE(report.ok) << report.problem;
   EXPECT_EQ(report.head_sequence, 12);
@@ -118,7 +107,7 @@ TEST_F(PruneTest, PruningEverythingKeepsTheChainAcrossARestart) {
   EXPECT_EQ(records[0].previous_hash, checkpoint_hash);
 }
 
-TEST_F(PruneTest, LargePruneRunsInChunksAndEndsConsistent) {
+TEST_P(PruneTest, LargePruneRunsInChunksAndEndsConsistent) {
   AppendAt(kNow - absl::Hours(24 * 5000), 25001);
   AppendAt(kNow, 1);
   auto pruned = log_->Prune(kDefaultRetention, kNow);
@@ -130,7 +119,7 @@ TEST_F(PruneTest, LargePruneRunsInChunksAndEndsConsistent) {
   EXPECT_EQ(report.records_checked, 1);
 }
 
-TEST_F(PruneTest, ShortRetentionPrunesMoreAndBadRetentionIsRefused) {
+TEST_P(PruneTest, ShortRetentionPrunesMoreAndBadRetentionIsRefused) {
   AppendAt(kNow - absl::Hours(48), 4);
   AppendAt(kNow - absl::Hours(1), 4);
   EXPECT_TRUE(absl::IsInvalidArgument(log_->Prune(absl::ZeroDuration(), kNow).status()));
@@ -141,22 +130,21 @@ TEST_F(PruneTest, ShortRetentionPrunesMoreAndBadRetentionIsRefused) {
   EXPECT_TRUE(MustVerify().ok);
 }
 
-TEST_F(PruneTest, RefusesToPruneATamperedChain) {
+TEST_P(PruneTest, RefusesToPruneATamperedChain) {
   AppendAt(kNow - absl::Hours(24 * 4000), 10);
   AppendAt(kNow, 2);
-  auto raw = db_.Connect();
-  std::vector<StoredBlock> blocks = ReadBlocks(*raw);
+  std::vector<StoredBlock> blocks = ReadBlocks(db().Tables());
   CutOut(blocks, 4);
-  ASSERT_TRUE(raw->Execute("DROP TRIGGER audit_block_append_only").ok());
-  WriteBlocks(*raw, blocks);
+  ASSERT_TRUE(db().Exec(db().DropAppendOnlyGuard()).ok());
+  WriteBlocks(db().Tables(), blocks);
   auto pruned = log_->Prune(kDefaultRetention, kNow);
   EXPECT_TRUE(absl::IsFailedPrecondition(pruned.status())) << pruned.status();
   EXPECT_NE(pruned.status().message().find("records 4..4 are missing"), absl::string_view::npos);
-  EXPECT_EQ(CountRecords(*raw), 11);  // the evidence stays
+  EXPECT_EQ(CountRecords(db().Tables()), 11);  // the evidence stays
   EXPECT_EQ(MustVerify().first_bad_sequence, 5);
 }
 
-TEST_F(PruneTest, AppendsDuringPruneKeepTheChainIntact) {
+TEST_P(PruneTest, AppendsDuringPruneKeepTheChainIntact) {
   AppendAt(kNow - absl::Hours(24 * 5000), 20000);
   clock_.now = kNow;
   std::thread appender([&] {
@@ -172,7 +160,7 @@ TEST_F(PruneTest, AppendsDuringPruneKeepTheChainIntact) {
   EXPECT_EQ(report.records_checked, 2000);
 }
 
-TEST_F(PruneTest, PruningThroughABlockKeepsItsNewerRecordsVerifiable) {
+TEST_P(PruneTest, PruningThroughABlockKeepsItsNewerRecordsVerifiable) {
   // One commit (one block) holding 6 records older than the retention and 4
   // inside it: pruning removes exactly the 6.
   clock_.now = kNow - kDefaultRetention - absl::Hours(1);
@@ -180,14 +168,13 @@ TEST_F(PruneTest, PruningThroughABlockKeepsItsNewerRecordsVerifiable) {
   clock_.now = kNow - absl::Hours(1);
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(log_->Append(Entry(Verdict::kClear, "new-" + std::to_string(i))).ok());
   ASSERT_TRUE(log_->Flush().ok());
-  auto raw = db_.Connect();
-  ASSERT_EQ(ReadBlocks(*raw).size(), 1u);
+  ASSERT_EQ(ReadBlocks(db().Tables()).size(), 1u);
 
   auto pruned = log_->Prune(kDefaultRetention, kNow);
   ASSERT_TRUE(pruned.ok()) << pruned.status();
   EXPECT_EQ(pruned->pruned, 6);
   EXPECT_EQ(pruned->checkpoint_sequence, 6);
-  std::vector<AuditRecord> kept = testing::AllRecords(*raw);
+  std::vector<AuditRecord> kept = testing::AllRecords(db().Tables());
   ASSERT_EQ(kept.size(), 4u);
   EXPECT_EQ(kept.front().sequence, 7);
   EXPECT_EQ(kept.front().reference, "new-0");

@@ -14,7 +14,7 @@ AuditRecord Sample() {
   r.request_id = "rq";
   r.normalized_address = "addr";
   r.chain = "BTC";
-  r.verdict = "MATCH";
+  r.verdict = Verdict::kMatch;
   r.matched_listing_ids = {7, 12};
   r.snapshot_id = "s1";
   r.previous_hash = std::string(kGenesisHash);
@@ -75,7 +75,7 @@ TEST(RecordTest, EveryFieldIsCovered) {
       [](AuditRecord& r) { r.request_id += "x"; },
       [](AuditRecord& r) { r.normalized_address += "x"; },
       [](AuditRecord& r) { r.chain += "x"; },
-      [](AuditRecord& r) { r.verdict = "CLEAR"; },
+      [](AuditRecord& r) { r.verdict = Verdict::kClear; },
       [](AuditRecord& r) { r.matched_listing_ids.push_back(1); },
       [](AuditRecord& r) { r.snapshot_id += "x"; },
       [](AuditRecord& r) { r.previous_hash[0] = '1'; },

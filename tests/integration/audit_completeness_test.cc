@@ -345,8 +345,8 @@ TEST_F(AuditTamperTest, ModifiedRecordIsTheFirstBadRecord) {
   EditBlocks(Db(dir_), [](std::vector<audit::testing::StoredBlock>& blocks) {
     audit::testing::StoredRecord* record = audit::testing::FindRecord(blocks, 15);
     ASSERT_NE(record, nullptr);
-    ASSERT_EQ(record->record.verdict, "MATCH");
-    record->record.verdict = "CLEAR";
+    ASSERT_EQ(record->record.verdict, audit::Verdict::kMatch);
+    record->record.verdict = audit::Verdict::kClear;
     record->matched_listing_ids_text = "";
   });
   ExpectBrokenAt(15, 14);
@@ -364,7 +364,7 @@ TEST_F(AuditTamperTest, InsertedRecordIsTheFirstBadRecord) {
   EditBlocks(Db(dir_), [](std::vector<audit::testing::StoredBlock>& blocks) {
     audit::testing::StoredRecord forged = *audit::testing::FindRecord(blocks, kRecords);
     forged.record.reference = "forged";
-    forged.record.verdict = "CLEAR";
+    forged.record.verdict = audit::Verdict::kClear;
     forged.matched_listing_ids_text = "";
     forged.record.time += absl::Microseconds(1);
     blocks.push_back({kRecords + 1, forged.record.record_hash, {forged}});

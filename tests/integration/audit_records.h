@@ -35,7 +35,7 @@ inline int64_t CountIn(const std::vector<audit::AuditRecord>& records,
   return std::count_if(records.begin(), records.end(), match);
 }
 
-inline bool IsMatch(const audit::AuditRecord& r) { return r.verdict == "MATCH"; }
+inline bool IsMatch(const audit::AuditRecord& r) { return r.verdict == audit::Verdict::kMatch; }
 
 inline bool ReferenceStartsWith(const audit::AuditRecord& r, absl::string_view prefix) {
   return absl::StartsWith(r.reference, prefix);

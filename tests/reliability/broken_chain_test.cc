@@ -133,10 +133,10 @@ TEST(BrokenChainTest, AServerNeverExtendsADamagedChainUntilTheDamageIsAcknowledg
   const std::vector<audit::AuditRecord> records = RecordsInFile(db);
   ASSERT_GE(records.size(), 2u);
   const audit::AuditRecord& ack = records[records.size() - 2];
-  EXPECT_EQ(ack.verdict, "DAMAGE_ACKNOWLEDGED");
+  EXPECT_EQ(ack.verdict, audit::Verdict::kDamageAcknowledged);
   EXPECT_NE(ack.reference.find("--audit-accept-damage=" + first_bad), std::string::npos) << ack.reference;
   EXPECT_EQ(ack.sequence, answered + 1);
-  EXPECT_EQ(records.back().verdict, "MATCH");
+  EXPECT_EQ(records.back().verdict, audit::Verdict::kMatch);
   RunResult exported = RunProcess({ServerBinary(), "audit", "export", "--db", db, "--format", "jsonl"});
   EXPECT_EQ(exported.exit_code, 0) << exported.err;
   EXPECT_NE(exported.out.find("\"verdict\":\"DAMAGE_ACKNOWLEDGED\""), std::string::npos);
