@@ -42,6 +42,8 @@ v1::Verdict ToProtoVerdict(screening::Verdict verdict) {
       return v1::VERDICT_MATCH;
     case screening::Verdict::kInvalidAddress:
       return v1::VERDICT_INVALID_ADDRESS;
+    case screening::Verdict::kDamageAcknowledged:
+      break;  // an audit record's verdict, never a screening's
   }
   return v1::VERDICT_UNSPECIFIED;
 }

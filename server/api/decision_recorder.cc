@@ -10,18 +10,6 @@
 namespace screening::api {
 namespace {
 
-audit::Verdict ToAuditVerdict(screening::Verdict verdict) {
-  switch (verdict) {
-    case screening::Verdict::kClear:
-      return audit::Verdict::kClear;
-    case screening::Verdict::kMatch:
-      return audit::Verdict::kMatch;
-    case screening::Verdict::kInvalidAddress:
-      return audit::Verdict::kInvalidAddress;
-  }
-  return audit::Verdict::kInvalidAddress;
-}
-
 // The entries vector is reused per thread: large allocations make glibc
 // consolidate its heap. Keeps at most 1,024 entries' capacity per thread.
 void ReleaseEntries(std::vector<AuditEntry>& entries) {
@@ -76,7 +64,7 @@ std::vector<AuditEntry>& DecisionRecorder::Entries(const Decisions& decisions) {
                                    ? std::string(screening::Screener::TrimmedInput(request.address()))
                                    : result.normalized_address;
     entry.chain = result.chain;
-    entry.verdict = ToAuditVerdict(result.verdict);
+    entry.verdict = result.verdict;
     for (const store::StoredListing& match : result.matches) entry.matched_listing_ids.push_back(match.listing_id);
     entry.snapshot_id = decisions.screened.snapshot->info.id;
   }

@@ -396,6 +396,9 @@ class WireEncoderTest : public ::testing::Test {
       case screening::Verdict::kInvalidAddress:
         ++counts->invalid;
         break;
+      case screening::Verdict::kDamageAcknowledged:
+        ADD_FAILURE() << "the screener answered an audit-only verdict";
+        break;
       case screening::Verdict::kMatch:
         ++(result.matches.size() > 1 ? counts->match_several : counts->match_one);
         break;
