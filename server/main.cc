@@ -174,6 +174,7 @@ int Serve(const Flags& flags, bool import_only) {
     return 2;
   }
   refresh_options.on_new_snapshot = [&feed](const std::string&) { feed.Publish(); };
+  refresh_options.serves = !import_only;
   refresh::Refresher refresher(db, &screener, refresh_options);
 
   if (import_only) {
