@@ -19,7 +19,9 @@ int RunImport(const std::string& db_path, const refresh::RefreshOptions& options
   store::SnapshotStore* db = store->get();
   screening::Screener screener([db](int64_t seq, std::string_view key) { return db->FindListings(seq, key); },
                                staleness);
-  refresh::Refresher refresher(db, &screener, options);
+  refresh::RefreshOptions import_options = options;
+  import_options.serves = false;  // imports and exits: never loads what others committed
+  refresh::Refresher refresher(db, &screener, import_options);
   absl::StatusOr<refresh::RefreshOutcome> outcome = refresher.Refresh(force);
   if (!outcome.ok()) {
     spdlog::critical("import failed, the stored snapshot is unchanged: {}", std::string(outcome.status().message()));

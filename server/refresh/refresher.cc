@@ -60,7 +60,12 @@ bool IsDamage(const absl::Status& status) { return absl::IsDataLoss(status); }
 }  // namespace
 
 Refresher::Refresher(store::SnapshotStore* store, screening::Screener* screener, RefreshOptions options)
-    : store_(store), screener_(screener), options_(std::move(options)) {}
+    : store_(store), screener_(screener), options_(std::move(options)), coordination_(options_.coordination) {
+  if (coordination_ == nullptr) {
+    own_coordination_ = SingleProcessCoordination();
+    coordination_ = own_coordination_.get();
+  }
+}
 
 Refresher::~Refresher() { Stop(); }
 
@@ -87,6 +92,7 @@ absl::Status Refresher::LoadStored() {
   std::string error;
   if (last.ok() && absl::ParseTime(absl::RFC3339_full, last->first, &last_ok, &error)) {
     screener_->RecordSuccessfulRefresh(last_ok);
+    shared_refresh_ = last_ok;
   }
   return absl::OkStatus();
 }
@@ -193,6 +199,7 @@ absl::Status Refresher::RebuildIndexes(const std::string& name) {
 
 void Refresher::Serve(std::shared_ptr<const screening::Snapshot> snapshot) {
   indexes_rebuilt_ = false;
+  followed_seq_ = std::max(followed_seq_, snapshot->info.seq);
   screener_->Install(std::move(snapshot));
 }
 
@@ -214,9 +221,11 @@ void Refresher::WithdrawDamaged(const std::shared_ptr<const screening::Snapshot>
   }
 }
 
-absl::StatusOr<RefreshOutcome> Refresher::Refresh(bool force) {
+absl::StatusOr<RefreshOutcome> Refresher::Refresh(bool force) { return RunRefresh(force, /*scheduled=*/false); }
+
+absl::StatusOr<RefreshOutcome> Refresher::RunRefresh(bool force, bool scheduled) {
   std::lock_guard<std::mutex> lock(refresh_mu_);
-  absl::StatusOr<RefreshOutcome> outcome = RefreshLocked(force);
+  absl::StatusOr<RefreshOutcome> outcome = RefreshLocked(force, scheduled);
   if (!outcome.ok()) RecordFailure(outcome.status());
   // An import of millions of listings frees gigabytes that the allocator
   // would keep mapped; hand them back so a serving process stays small.
@@ -237,7 +246,30 @@ void Refresher::RecordFailure(const absl::Status& status) {
       .IgnoreError();
 }
 
-absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
+absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force, bool scheduled) {
+  // Held until the snapshot is committed and announced: one import at a time
+  // across every replica of the store.
+  absl::StatusOr<std::unique_ptr<RefreshCoordination::ImportLock>> import_lock =
+      coordination_->LockImports(options_.import_lock_timeout);
+  if (!import_lock.ok()) {
+    return absl::Status(import_lock.status().code(),
+                        absl::StrCat("cannot take the import lock: ", import_lock.status().message()));
+  }
+  AdoptNewerStoredLocked();
+  FollowSharedRefresh();
+  if (scheduled && !force && screener_->Current() != nullptr) {
+    const absl::Duration interval = options_.refresh_interval_override > absl::ZeroDuration()
+                                        ? options_.refresh_interval_override
+                                        : ScheduleIntervalNow();
+    if (absl::Now() - shared_refresh_ < interval) {
+      spdlog::info("scheduled refresh skipped: the lists were refreshed at {} (by another replica), within {}",
+                   absl::FormatTime(absl::RFC3339_sec, shared_refresh_, absl::UTCTimeZone()),
+                   absl::FormatDuration(interval));
+      RefreshOutcome skipped;
+      skipped.snapshot_id = screener_->Current()->info.id;
+      return skipped;
+    }
+  }
   absl::StatusOr<std::vector<lists::SourceSpec>> specs = lists::ReadSourcesFile(options_.sources_path);
   if (!specs.ok()) return specs.status();
   if (specs->empty()) {
@@ -266,6 +298,8 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
     absl::Time now = absl::Now();
     store_->RecordRefresh(base::FormatRfc3339(now, base::TimePrecision::kMicros), "").IgnoreError();
     screener_->RecordSuccessfulRefresh(now);
+    shared_refresh_ = std::max(shared_refresh_, now);
+    coordination_->Announce(serving->info.seq);
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       last_error_.clear();
@@ -324,6 +358,8 @@ absl::StatusOr<RefreshOutcome> Refresher::RefreshLocked(bool force) {
   }
   store_->RecordRefresh(base::FormatRfc3339(now, base::TimePrecision::kMicros), "").IgnoreError();
   screener_->RecordSuccessfulRefresh(now);
+  shared_refresh_ = std::max(shared_refresh_, now);
+  coordination_->Announce(written->snapshot.seq);
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     last_error_.clear();
@@ -372,6 +408,64 @@ absl::StatusOr<store::WriteResult> Refresher::StoreVerified(const store::NewSnap
   spdlog::critical("snapshot {} could not be repaired and does not serve: the database file needs an operator "
                    "(docs/RELIABILITY.md, \"Damaged database files\")", name);
   return failure;
+}
+
+void Refresher::AdoptNewerStoredLocked() {
+  if (!options_.serves) return;
+  absl::StatusOr<int64_t> latest = store_->LatestSeq();
+  if (!latest.ok() || *latest == 0) return;
+  std::shared_ptr<const screening::Snapshot> serving = screener_->Current();
+  if (*latest <= followed_seq_ || (serving != nullptr && *latest <= serving->info.seq)) return;
+  followed_seq_ = *latest;
+  std::string name;
+  absl::StatusOr<std::shared_ptr<const screening::Snapshot>> loaded = LoadVerified(&name);
+  if (!loaded.ok()) {
+    if (IsDamage(loaded.status())) ReportDamage(name, loaded.status());
+    return;
+  }
+  const std::string id = (*loaded)->info.id;
+  Serve(std::move(*loaded));
+  spdlog::info("serving snapshot {}, committed by another replica or an offline import", name);
+  if (options_.on_new_snapshot) options_.on_new_snapshot(id);
+}
+
+void Refresher::FollowSharedRefresh() {
+  absl::StatusOr<std::pair<std::string, std::string>> last = store_->LastRefresh();
+  absl::Time last_ok;
+  std::string error;
+  if (!last.ok() || !absl::ParseTime(absl::RFC3339_full, last->first, &last_ok, &error)) return;
+  if (last_ok <= shared_refresh_) return;
+  shared_refresh_ = last_ok;
+  screener_->RecordSuccessfulRefresh(last_ok);
+}
+
+void Refresher::FollowStore() {
+  std::unique_lock<std::mutex> lock(refresh_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return;  // a refresh or verification runs: it looks at the store itself
+  FollowSharedRefresh();
+  AdoptNewerStoredLocked();
+}
+
+void Refresher::FollowerLoop() {
+  while (true) {
+    const absl::Time deadline = absl::Now() + options_.follow_interval;
+    bool announced = false;
+    // In short slices, so Stop() need not wait a whole interval.
+    while (!announced && absl::Now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        if (stopping_) return;
+      }
+      announced = coordination_->WaitForAnnouncement(
+          std::min(absl::Milliseconds(250), std::max(absl::ZeroDuration(), deadline - absl::Now())));
+    }
+    FollowStore();
+  }
+}
+
+absl::Duration Refresher::ScheduleIntervalNow() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return interval_;
 }
 
 std::string Refresher::LastError() const {
@@ -436,6 +530,9 @@ void Refresher::StartSchedule() {
     if (interval != absl::InfiniteDuration()) next_scheduled_ = absl::Now() + interval;
     if (options_.verify_interval > absl::ZeroDuration()) next_verify_ = absl::Now() + options_.verify_interval;
     if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
+    if (options_.follow_interval > absl::ZeroDuration() && !follower_.joinable()) {
+      follower_ = std::thread([this] { FollowerLoop(); });
+    }
   }
   if (interval != absl::InfiniteDuration()) {
     spdlog::info("refreshing the lists every {}", absl::FormatDuration(interval));
@@ -472,10 +569,11 @@ void Refresher::WorkerLoop() {
       continue;
     }
     const bool force = pending_ && pending_force_;
+    const bool scheduled = !pending_;
     pending_ = false;
     pending_force_ = false;
     lock.unlock();
-    Refresh(force).IgnoreError();
+    RunRefresh(force, scheduled).IgnoreError();
     lock.lock();
     // The next scheduled refresh counts from the end of this one, whatever
     // started it; the interval may have changed with the sources file.
@@ -494,6 +592,7 @@ void Refresher::Stop() {
   }
   wake_.notify_all();
   if (worker_.joinable()) worker_.join();
+  if (follower_.joinable()) follower_.join();
 }
 
 }  // namespace screening::refresh

@@ -25,6 +25,18 @@
 // written before stored digests does not serve until a re-import confirms it
 // (store/snapshot_store.h).
 //
+// Replicas sharing one store (refresh/coordination.h): a refresh holds the
+// import lock from before it fetches until its snapshot is committed and
+// announced, so exactly one replica imports at a time; a replica that gets
+// the lock after another imported first serves that snapshot and then finds
+// its sources unchanged (nothing is imported twice). Every replica follows
+// the store (StartSchedule): on an announcement, and at the latest every
+// follow_interval, it serves the store's newest snapshot once it verifies,
+// and takes the newest successful refresh recorded by any replica as its
+// own (staleness is shared). A scheduled refresh is skipped when another
+// replica's success is younger than the interval. A replica that cannot
+// reach the store keeps its snapshot, under the staleness policy.
+//
 // Thread-safe: refreshes and verifications are serialized; screening never
 // waits for them.
 #ifndef SCREENING_REFRESH_REFRESHER_H_
@@ -42,6 +54,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lists/sources.h"
+#include "refresh/coordination.h"
 #include "screening/screener.h"
 #include "store/snapshot_store.h"
 
@@ -61,6 +74,17 @@ struct RefreshOptions {
   absl::Duration verify_interval = absl::ZeroDuration();
   // Called after a new snapshot is swapped in (from the refreshing thread).
   std::function<void(const std::string& snapshot_id)> on_new_snapshot;
+  // Replicas sharing the store; null: this process alone
+  // (SingleProcessCoordination). Must outlive the Refresher.
+  RefreshCoordination* coordination = nullptr;
+  // How often a replica looks at the store for a snapshot or refresh another
+  // replica committed, when no announcement woke it sooner; zero: never.
+  absl::Duration follow_interval = absl::Seconds(2);
+  // False for a process that imports and exits (`screening-server import`):
+  // it never serves, so it does not load snapshots others committed.
+  bool serves = true;
+  // How long a refresh waits for another replica's import to finish.
+  absl::Duration import_lock_timeout = absl::Minutes(10);
 };
 
 struct RefreshOutcome {
@@ -116,8 +140,25 @@ class Refresher {
   // The last refresh error ("" after a success).
   std::string LastError() const;
 
+  // One look at the store (what the follower thread does on an announcement
+  // or every follow_interval): serves a snapshot another replica committed,
+  // once it verifies, and takes over a newer successful refresh. Returns at
+  // once, doing nothing, while this replica refreshes or verifies.
+  void FollowStore();
+
  private:
-  absl::StatusOr<RefreshOutcome> RefreshLocked(bool force);
+  // `scheduled`: a refresh the schedule started (skipped when another
+  // replica refreshed within the interval).
+  absl::StatusOr<RefreshOutcome> RefreshLocked(bool force, bool scheduled = false);
+  // Under the import lock: serves the store's newest snapshot when another
+  // replica wrote one this replica does not serve yet.
+  void AdoptNewerStoredLocked();
+  // Takes the store's newest successful refresh into the staleness clock.
+  void FollowSharedRefresh();
+  void FollowerLoop();
+  absl::StatusOr<RefreshOutcome> RunRefresh(bool force, bool scheduled);
+  // The schedule's interval from the sources file as last read.
+  absl::Duration ScheduleIntervalNow() const;
   void RecordFailure(const absl::Status& status);
   // The newest stored snapshot, built and verified; `name` says which.
   absl::StatusOr<std::shared_ptr<const screening::Snapshot>> LoadVerified(std::string* name);
@@ -142,11 +183,17 @@ class Refresher {
   store::SnapshotStore* store_;
   screening::Screener* screener_;
   RefreshOptions options_;
+  std::unique_ptr<RefreshCoordination> own_coordination_;  // when options_ named none
+  RefreshCoordination* coordination_;
 
   std::mutex refresh_mu_;  // one refresh or verification at a time
   // REINDEX ran since damage was last found (guarded by refresh_mu_): a second
   // would rebuild the same indexes from the same table.
   bool indexes_rebuilt_ = false;
+  // The newest snapshot seq this replica served or gave up on (guarded by
+  // refresh_mu_): the follower loads a snapshot once, not every round.
+  int64_t followed_seq_ = 0;
+  absl::Time shared_refresh_ = absl::InfinitePast();  // newest success seen in the store
   mutable std::mutex state_mu_;
   std::string last_error_;
   std::condition_variable wake_;
@@ -158,6 +205,7 @@ class Refresher {
   bool pending_ = false;                                      // RequestRefresh waiting
   bool pending_force_ = false;
   std::thread worker_;
+  std::thread follower_;
 };
 
 }  // namespace screening::refresh

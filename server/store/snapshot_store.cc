@@ -509,6 +509,12 @@ class SqliteSnapshotStore final : public SnapshotStore {
     return LoadSnapshot(**lease, *latest);
   }
 
+  absl::StatusOr<int64_t> LatestSeq() override {
+    absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
+    if (!lease.ok()) return lease.status();
+    return QueryLatestSeq(**lease);
+  }
+
   absl::StatusOr<SnapshotInfo> SnapshotById(std::string_view id) override {
     absl::StatusOr<ConnectionPool::Lease> lease = readers_.Acquire();
     if (!lease.ok()) return lease.status();

@@ -132,6 +132,9 @@ class SnapshotStore {
 
   // The newest complete snapshot; NotFound when there is none.
   virtual absl::StatusOr<SnapshotInfo> CurrentSnapshot() = 0;
+  // Its seq, 0 when there is none: one cheap query, for replicas that look
+  // every few seconds whether another one wrote a snapshot.
+  virtual absl::StatusOr<int64_t> LatestSeq() = 0;
   // Ids are content hashes and recur when the lists return to an earlier
   // state: an id names the newest snapshot carrying it. NotFound when none.
   virtual absl::StatusOr<SnapshotInfo> SnapshotById(std::string_view id) = 0;
